@@ -10,10 +10,12 @@ from strom.core.errors import (
     StromError,
     TopologyError,
 )
+from strom.core.records import ConsumerRecord
 from strom.core.types import Headers, TaskId, normalize_headers, to_millis
 
 __all__ = [
     "ConfigError",
+    "ConsumerRecord",
     "DeserializationError",
     "Headers",
     "ProcessorError",

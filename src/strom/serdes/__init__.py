@@ -1,6 +1,9 @@
 """Serdes: turn keys and values into bytes and back, byte-compatible with Kafka's."""
 
 from strom.serdes.base import Serde
+from strom.serdes.coerce import serde_for
+from strom.serdes.json import Json
+from strom.serdes.model import ModelSerde
 from strom.serdes.primitives import (
     UUID,
     Boolean,
@@ -13,6 +16,7 @@ from strom.serdes.primitives import (
     String,
     Void,
 )
+from strom.serdes.windowed import SessionWindowedSerde, TimeWindowedSerde
 
 __all__ = [
     "UUID",
@@ -21,9 +25,14 @@ __all__ = [
     "Double",
     "Float",
     "Integer",
+    "Json",
     "Long",
+    "ModelSerde",
     "Serde",
+    "SessionWindowedSerde",
     "Short",
     "String",
+    "TimeWindowedSerde",
     "Void",
+    "serde_for",
 ]

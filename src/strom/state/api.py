@@ -16,8 +16,14 @@ from strom.core.types import TaskId
 K = TypeVar("K")
 V = TypeVar("V")
 
-#: Restores a batch of changelog records ``(key bytes, value bytes or None)`` into a store.
-RestoreCallback = Callable[[list[tuple[bytes, bytes | None]]], None]
+#: One changelog record to restore: ``(key bytes, value bytes or None, record timestamp)``.
+#: Hosts must pass the timestamp: a timestamped store's changelog carries the plain value with
+#: the value's timestamp as the record's (as in Kafka), and restoring puts it back in front.
+#: Plain stores also accept ``(key, value)`` pairs.
+RestoreRecord = tuple[bytes, bytes | None, int]
+
+#: Restores a batch of changelog records into a store.
+RestoreCallback = Callable[[list[RestoreRecord]], None]
 
 
 class StateStoreContext(Protocol):

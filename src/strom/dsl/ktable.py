@@ -1,0 +1,210 @@
+"""``KTable``: a changelog stream read as a table — the latest value per key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from strom.core.errors import TopologyError
+from strom.dsl.graph import GraphNode, ProcessorGraphNode
+from strom.dsl.ops.aggregate import StreamAggregateSupplier, TableAggregateSupplier
+from strom.dsl.ops.table import (
+    TableFilterSupplier,
+    TableMapValuesSupplier,
+    TableRepartitionMapSupplier,
+    TableSourceSupplier,
+    TableToStreamProcessor,
+)
+from strom.dsl.stores import materialize
+from strom.serdes.coerce import serde_for
+
+if TYPE_CHECKING:
+    from strom.dsl.builder import StreamsBuilder
+    from strom.dsl.grouped import KGroupedTable
+    from strom.dsl.kstream import KStream
+
+
+class KTable:
+    """A table: each record is an update of its key; a None value deletes the key.
+
+    >>> import strom
+    >>> from strom import serdes
+    >>> b = strom.StreamsBuilder()
+    >>> users = b.table("users", key_serde=serdes.String(), store="users-store")
+    """
+
+    def __init__(
+        self,
+        builder: StreamsBuilder,
+        node: ProcessorGraphNode,
+        key_serde: Any,
+        value_serde: Any,
+        supplier: Any,
+        store_name: str | None,
+        queryable: bool = False,
+        parent: KTable | None = None,
+    ) -> None:
+        self._builder = builder
+        self._node = node
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self._supplier = supplier
+        self._store_name = store_name  # None: not materialized (yet)
+        self._queryable = queryable
+        self._parent = parent
+        self._send_old_values = False
+
+    @property
+    def queryable_store_name(self) -> str | None:
+        """The name of the store that holds this table, when the user named one."""
+        return self._store_name if self._queryable else None
+
+    # ---- old values and materialization (Kafka's enableSendingOldValues) ----------------------
+    def _enable_send_old_values(self, force: bool) -> bool:
+        """Ask this table's processor to forward old values; True if it will."""
+        if self._send_old_values:
+            return True
+        s = self._supplier
+        if isinstance(s, TableSourceSupplier):
+            if s.store_name is None:
+                if not force:
+                    return False
+                self._materialize_source()
+            s.send_old_values = True
+        elif isinstance(s, StreamAggregateSupplier | TableAggregateSupplier):
+            s.send_old_values = True
+        elif isinstance(s, TableFilterSupplier | TableMapValuesSupplier):
+            if s.store_name is None:
+                assert self._parent is not None
+                if not self._parent._enable_send_old_values(force):
+                    return False
+            s.send_old_values = True
+        else:  # pragma: no cover - every table node has one of the suppliers above
+            return False
+        self._send_old_values = True
+        return True
+
+    def _materialize_source(self) -> str:
+        """Give a source table its store (joins and group_by need one)."""
+        s = self._supplier
+        if s.store_name is None:
+            graph = self._builder.graph
+            name = graph.derived("KTABLE-SOURCE-STATE-STORE", self._node.lineage)
+            self._node.stores.append(materialize(self._builder, name, self.key_serde,
+                                                 self.value_serde))
+            s.store_name = name
+            self._store_name = name
+        return s.store_name
+
+    # ---- operators -----------------------------------------------------------------------------
+    def _table_op(
+        self, prefix: str, op: str, supplier: Any, name: str | None, store: str | None,
+        value_serde: Any,
+    ) -> KTable:
+        graph = self._builder.graph
+        lineage = graph.lineage([self._node], op)
+        node = ProcessorGraphNode(
+            name or graph.derived(prefix, lineage),
+            lineage,
+            [self._node],
+            supplier=supplier,
+            stores=[materialize(self._builder, store, self.key_serde, value_serde)] if store else [],
+        )
+        graph.add(node)
+        return KTable(self._builder, node, self.key_serde, value_serde, supplier, store,
+                      queryable=store is not None, parent=self)
+
+    def filter(
+        self, predicate: Callable[[Any, Any], bool], store: str | None = None,
+        name: str | None = None,
+    ) -> KTable:
+        """Rows for which ``predicate(key, value)`` holds; others become deletes."""
+        return self._filter(predicate, True, store, name, "filter")
+
+    def filter_not(
+        self, predicate: Callable[[Any, Any], bool], store: str | None = None,
+        name: str | None = None,
+    ) -> KTable:
+        """Rows for which ``predicate(key, value)`` does not hold."""
+        return self._filter(predicate, False, store, name, "filter_not")
+
+    def _filter(self, predicate: Any, keep: bool, store: str | None, name: str | None,
+                op: str) -> KTable:
+        if not callable(predicate):
+            raise TopologyError(f"KTable.{op}() takes a function (key, value) -> bool, "
+                                f"got {predicate!r}")
+        supplier = TableFilterSupplier(predicate, keep, store)
+        # a filter asks its parent for old values, to drop deletes of rows it never passed
+        supplier.send_old_values = self._enable_send_old_values(False)
+        return self._table_op("KTABLE-FILTER", op, supplier, name, store, self.value_serde)
+
+    def map_values(
+        self, mapper: Callable[[Any], Any], store: str | None = None, name: str | None = None,
+        value_serde: Any = None,
+    ) -> KTable:
+        """Each row's value replaced by ``mapper(value)`` (deletes stay deletes)."""
+        if not callable(mapper):
+            raise TopologyError(f"KTable.map_values() takes a function (value) -> value, "
+                                f"got {mapper!r}")
+        supplier = TableMapValuesSupplier(mapper, store)
+        return self._table_op("KTABLE-MAPVALUES", "map_values", supplier, name, store,
+                              serde_for(value_serde))
+
+    def to_stream(self, name: str | None = None) -> KStream:
+        """The stream of this table's updates; a delete becomes a record with a None value."""
+        from strom.dsl.kstream import KStream
+
+        graph = self._builder.graph
+        lineage = graph.lineage([self._node], "to_stream")
+        node: GraphNode = graph.add(
+            ProcessorGraphNode(
+                name or graph.derived("KTABLE-TOSTREAM", lineage), lineage, [self._node],
+                supplier=TableToStreamProcessor,
+            )
+        )
+        return KStream(self._builder, node, self.key_serde, self.value_serde)
+
+    def group_by(
+        self,
+        selector: Callable[[Any, Any], tuple[Any, Any]],
+        key_serde: Any = None,
+        value_serde: Any = None,
+        name: str | None = None,
+    ) -> KGroupedTable:
+        """Re-group rows by ``selector(key, value) -> (new_key, new_value)`` for aggregation."""
+        from strom.dsl.grouped import KGroupedTable
+
+        if not callable(selector):
+            raise TopologyError(
+                f"KTable.group_by() takes a function (key, value) -> (key, value), got {selector!r}"
+            )
+        self._enable_send_old_values(True)
+        graph = self._builder.graph
+        lineage = graph.lineage([self._node], "group_by")
+        node = graph.add(
+            ProcessorGraphNode(
+                graph.derived("KTABLE-SELECT", lineage), lineage, [self._node],
+                supplier=TableRepartitionMapSupplier(selector),
+            )
+        )
+        return KGroupedTable(self._builder, node, serde_for(key_serde), serde_for(value_serde), name)
+
+    def __repr__(self) -> str:
+        return f"KTable({self._node.name!r}, store={self._store_name!r})"
+
+
+class GlobalKTable:
+    """A table fully replicated to every instance, for joins without co-partitioning.
+
+    Built by ``StreamsBuilder.global_table`` (arrives with the stream-global joins).
+    """
+
+    def __init__(self, topic: str, store_name: str, key_serde: Any, value_serde: Any) -> None:
+        self.topic = topic
+        self.store_name = store_name
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+
+    @property
+    def queryable_store_name(self) -> str:
+        return self.store_name

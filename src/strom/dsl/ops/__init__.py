@@ -1,0 +1,1 @@
+"""The processors the DSL compiles into: one family per module."""

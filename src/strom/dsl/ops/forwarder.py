@@ -1,0 +1,40 @@
+"""Forward table updates now, or when the store's cache lets them out (Kafka's
+TimestampedTupleForwarder with its cache flush listener)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strom.dsl.ops.change import Change
+from strom.processor.record import Record
+from strom.state.api import ValueAndTimestamp
+
+
+class TupleForwarder:
+    """Forwards ``Change`` records of a processor that writes a timestamped store."""
+
+    __slots__ = ("cached", "context", "node", "send_old_values")
+
+    def __init__(self, store: Any, context: Any, send_old_values: bool) -> None:
+        self.context = context
+        self.node = context.current_node
+        self.send_old_values = send_old_values
+        setter = getattr(store, "set_flush_listener", None)
+        self.cached = bool(setter and setter(self._on_flush, send_old_values))
+
+    def maybe_forward(self, record: Record[Any, Change]) -> None:
+        if not self.cached:
+            self.context.forward(record)
+
+    def _on_flush(
+        self,
+        key: Any,
+        new: ValueAndTimestamp[Any] | None,
+        old: ValueAndTimestamp[Any] | None,
+        timestamp: int,
+    ) -> None:
+        change = Change(
+            None if new is None else new.value,
+            None if old is None or not self.send_old_values else old.value,
+        )
+        self.context.forward_as(self.node, Record(key, change, timestamp))

@@ -1,0 +1,240 @@
+"""``StreamTask``: one partition of one sub-topology — the code every runner shares.
+
+The real runtime and the TopologyTestDriver both feed raw records into a task, ask it to
+process, punctuate and commit. A task picks the next record across its partitions by
+timestamp, keeps stream time, deserializes once at its source, and runs the node chain.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from strom.core.errors import (
+    ConfigError,
+    DeserializationError,
+    SerializationError,
+    StreamsError,
+    StromError,
+)
+from strom.core.records import ConsumerRecord
+from strom.core.types import TaskId
+from strom.processor.record import Record
+from strom.runtime.context import TaskContext
+from strom.topology.build import ProcessorTopology
+from strom.topology.nodes import RecordCollector, SourceNode
+
+log = logging.getLogger("strom.task")
+
+TopicPartition = tuple[str, int]
+
+
+class TaskMetrics:
+    """Cheap counters of one task."""
+
+    __slots__ = ("dropped_records", "process_total", "punctuate_total", "skipped_deserialization")
+
+    def __init__(self) -> None:
+        self.process_total = 0
+        self.punctuate_total = 0
+        self.dropped_records = 0
+        self.skipped_deserialization = 0
+
+
+class StreamTask:
+    """Runs one task's nodes over the records added to it."""
+
+    def __init__(
+        self,
+        task_id: TaskId,
+        topology: ProcessorTopology,
+        application_id: str,
+        config: Mapping[str, Any],
+        collector: RecordCollector,
+        clock: Callable[[], int],
+        state_dir: Path | None = None,
+    ) -> None:
+        self.id = task_id
+        self.topology = topology
+        self.config = config
+        self.metrics = TaskMetrics()
+        self.context = TaskContext(
+            task_id, application_id, config, collector, clock, topology.stores,
+            topology.changelogs, state_dir,
+        )
+        self._queues: dict[TopicPartition, deque[ConsumerRecord]] = {}
+        self._consumed: dict[TopicPartition, int] = {}
+        self._initialized = False
+        self._closed = False
+        handler = config.get("deserialization.exception.handler", "log_and_fail")
+        if handler not in ("log_and_fail", "log_and_continue"):
+            raise ConfigError(
+                "deserialization.exception.handler must be 'log_and_fail' or "
+                f"'log_and_continue', got {handler!r}"
+            )
+        self._continue_on_bad_input = handler == "log_and_continue"
+        self.commit_needed = False
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def initialize(self) -> None:
+        """Open the stores (registering them for restore), then init every processor."""
+        ctx = self.context
+        for store in self.topology.stores.values():
+            store.init(ctx, store)
+        for node in self.topology.nodes:
+            ctx.node = node
+            node.init(ctx)
+        ctx.node = None
+        self._initialized = True
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        errors: list[BaseException] = []
+        for node in self.topology.nodes:
+            try:
+                node.close()
+            except Exception as e:  # keep closing the rest
+                errors.append(e)
+        for store in self.topology.stores.values():
+            try:
+                if store.is_open:
+                    store.flush()
+                    store.close()
+            except Exception as e:
+                errors.append(e)
+        if errors:
+            raise StreamsError(f"task {self.id}: errors while closing: {errors}") from errors[0]
+
+    # ---- input -----------------------------------------------------------------------------
+    def add_records(self, records: Iterable[ConsumerRecord]) -> None:
+        queues = self._queues
+        for r in records:
+            tp = (r.topic, r.partition)
+            q = queues.get(tp)
+            if q is None:
+                if r.topic not in self.topology.sources:
+                    raise StreamsError(f"task {self.id} has no source for topic {r.topic!r}")
+                q = queues[tp] = deque()
+            q.append(r)
+
+    def has_records(self) -> bool:
+        return any(self._queues.values())
+
+    def _next_record(self) -> ConsumerRecord | None:
+        best: deque[ConsumerRecord] | None = None
+        best_ts = 0
+        for q in self._queues.values():
+            if q and (best is None or q[0].timestamp < best_ts):
+                best, best_ts = q, q[0].timestamp
+        return best.popleft() if best is not None else None
+
+    # ---- processing ------------------------------------------------------------------------
+    def process(self) -> bool:
+        """Process the next record (lowest timestamp first); False if there was none."""
+        raw = self._next_record()
+        if raw is None:
+            return False
+        ctx = self.context
+        source = self.topology.sources[raw.topic]
+        self._consumed[(raw.topic, raw.partition)] = raw.offset
+        record = self._deserialize(source, raw)
+        if record is None:
+            return True
+        ts = record.timestamp
+        if ts > ctx.stream_time:
+            ctx.stream_time = ts
+        ctx.topic, ctx.partition, ctx.offset = raw.topic, raw.partition, raw.offset
+        ctx.timestamp, ctx.headers = ts, record.headers
+        ctx.node = source
+        self.metrics.process_total += 1
+        self.commit_needed = True
+        try:
+            source.process(record)
+        except StromError:
+            raise
+        except Exception as e:
+            node = ctx.node
+            raise StreamsError(
+                f"exception in processor {getattr(node, 'name', '?')!r} of task {self.id} "
+                f"while processing a record from topic={raw.topic!r} partition={raw.partition} "
+                f"offset={raw.offset}: {type(e).__name__}: {e}"
+            ) from e
+        finally:
+            ctx.node = None
+        return True
+
+    def _deserialize(self, source: SourceNode, raw: ConsumerRecord) -> Record[Any, Any] | None:
+        try:
+            key = source.key_serde.deserialize(raw.topic, raw.key)
+        except (SerializationError, ValueError, TypeError) as e:
+            return self._bad_input(raw, "key", source.key_serde, e)
+        try:
+            value = source.value_serde.deserialize(raw.topic, raw.value)
+        except (SerializationError, ValueError, TypeError) as e:
+            return self._bad_input(raw, "value", source.value_serde, e)
+        ts = raw.timestamp
+        if source.timestamp_extractor is not None:
+            ts = source.timestamp_extractor(raw, self.context.stream_time)
+        if ts < 0:
+            raise StreamsError(
+                f"record from topic={raw.topic!r} partition={raw.partition} offset={raw.offset} "
+                f"has an invalid (negative) timestamp {ts}"
+            )
+        return Record(key, value, ts, raw.headers)
+
+    def _bad_input(self, raw: ConsumerRecord, part: str, serde: Any, e: Exception) -> None:
+        msg = f"cannot deserialize the {part} with {serde!r}: {e}"
+        if self._continue_on_bad_input:
+            self.metrics.skipped_deserialization += 1
+            log.warning(
+                "skipping record topic=%s partition=%s offset=%s: %s",
+                raw.topic, raw.partition, raw.offset, msg,
+            )
+            return None
+        raise DeserializationError(
+            msg, topic=raw.topic, partition=raw.partition, offset=raw.offset
+        ) from e
+
+    # ---- punctuation ------------------------------------------------------------------------
+    def maybe_punctuate_stream_time(self) -> bool:
+        ctx = self.context
+        if ctx.stream_time < 0:
+            return False
+        fired = ctx.stream_punctuations.may_punctuate(ctx.stream_time, self._fire)
+        return fired
+
+    def maybe_punctuate_system_time(self, now: int | None = None) -> bool:
+        ctx = self.context
+        return ctx.wall_punctuations.may_punctuate(
+            ctx.current_system_time_ms() if now is None else now, self._fire
+        )
+
+    def _fire(self, schedule: Any, now: int) -> None:
+        self.metrics.punctuate_total += 1
+        self.commit_needed = True
+        try:
+            self.context.fire(schedule, now)
+        except StromError:
+            raise
+        except Exception as e:
+            raise StreamsError(
+                f"exception in punctuation of processor {getattr(schedule.node, 'name', '?')!r} "
+                f"of task {self.id} at {now}: {type(e).__name__}: {e}"
+            ) from e
+
+    # ---- commit ----------------------------------------------------------------------------
+    def prepare_commit(self) -> dict[TopicPartition, int]:
+        """Flush stores (caches forward what they held) and return offsets to commit."""
+        for store in self.topology.stores.values():
+            store.flush()
+        self.context.commit_requested = False
+        self.commit_needed = False
+        return {tp: off + 1 for tp, off in self._consumed.items()}
+
+    def post_commit(self) -> None:
+        """Hook for checkpoints once the commit is durable."""

@@ -1,0 +1,197 @@
+"""The physical nodes a task runs: sources deserialize, processors process, sinks serialize.
+
+A built node is per task (each task gets fresh processor instances). Nodes reach the task
+only through the :class:`NodeContext` protocol, which the runtime implements.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable
+from typing import Any, NamedTuple, Protocol
+
+from strom.core.errors import SerializationError, StreamsError
+from strom.core.records import ConsumerRecord
+from strom.core.types import Headers
+from strom.processor.api import Processor, ProcessorContext
+from strom.processor.record import Record
+from strom.serdes.base import Serde
+
+
+class RecordContext(NamedTuple):
+    """What a topic-choosing function sees: where the record being processed came from."""
+
+    topic: str | None
+    partition: int
+    offset: int
+    timestamp: int
+    headers: Headers
+
+
+#: ``fn(key, value, record_context) -> topic name``: picks a sink's topic per record.
+TopicNameExtractor = Callable[[Any, Any, RecordContext], str]
+#: ``fn(topic, key, value, num_partitions) -> partition``: picks a sink's partition per record.
+StreamPartitioner = Callable[[str, Any, Any, int], int | None]
+#: ``fn(record: ConsumerRecord, partition_time: int) -> timestamp``.
+TimestampExtractor = Callable[[ConsumerRecord, int], int]
+
+
+class RecordCollector(Protocol):
+    """Where sinks send serialized records (a producer, or the test driver's topics)."""
+
+    def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        timestamp: int,
+        headers: Headers,
+        partition: int | None,
+        partitioner: Callable[[int], int | None] | None = None,
+    ) -> None: ...
+
+
+class NodeContext(ProcessorContext):
+    """The processor context as nodes see it: the public one plus the record collector.
+
+    The runtime's task context implements it; the DSL's processors rely on it.
+    """
+
+    record_collector: RecordCollector
+
+    @abstractmethod
+    def record_context(self) -> RecordContext: ...
+
+    @abstractmethod
+    def forward_as(self, node: ProcessorNode, record: Record[Any, Any]) -> None:
+        """Forward ``record`` to the children of ``node`` (used by cache flushes)."""
+
+    @property
+    @abstractmethod
+    def current_node(self) -> ProcessorNode | None: ...
+
+
+class ProcessorNode:
+    """A user or DSL processor, with its children in the order they were added."""
+
+    __slots__ = ("children", "context", "name", "processor", "store_names")
+
+    def __init__(self, name: str, processor: Processor[Any, Any] | None, store_names: tuple[str, ...] = ()):
+        self.name = name
+        self.processor = processor
+        self.store_names = store_names
+        self.children: list[ProcessorNode] = []
+        self.context: Any = None
+
+    def init(self, context: NodeContext) -> None:
+        self.context = context
+        if self.processor is not None:
+            self.processor.init(context)
+
+    def process(self, record: Record[Any, Any]) -> None:
+        self.processor.process(record)  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        if self.processor is not None:
+            self.processor.close()
+
+    def child(self, name: str) -> ProcessorNode | None:
+        for c in self.children:
+            if c.name == name:
+                return c
+        return None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+class SourceNode(ProcessorNode):
+    """Reads one or more topics; turns a :class:`ConsumerRecord` into a typed :class:`Record`."""
+
+    __slots__ = ("key_serde", "timestamp_extractor", "topics", "value_serde")
+
+    def __init__(
+        self,
+        name: str,
+        topics: tuple[str, ...],
+        key_serde: Serde[Any],
+        value_serde: Serde[Any],
+        timestamp_extractor: TimestampExtractor | None = None,
+    ) -> None:
+        super().__init__(name, None)
+        self.topics = topics
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self.timestamp_extractor = timestamp_extractor
+
+    def process(self, record: Record[Any, Any]) -> None:
+        self.context.forward(record)
+
+    def deserialize_key(self, raw: ConsumerRecord) -> Any:
+        return self.key_serde.deserialize(raw.topic, raw.key)
+
+    def deserialize_value(self, raw: ConsumerRecord) -> Any:
+        return self.value_serde.deserialize(raw.topic, raw.value)
+
+
+class SinkNode(ProcessorNode):
+    """Serializes records and hands them to the record collector."""
+
+    __slots__ = ("collector", "key_serde", "partitioner", "topic", "topic_extractor", "value_serde")
+
+    def __init__(
+        self,
+        name: str,
+        topic: str | None,
+        topic_extractor: TopicNameExtractor | None,
+        key_serde: Serde[Any],
+        value_serde: Serde[Any],
+        partitioner: StreamPartitioner | None = None,
+    ) -> None:
+        super().__init__(name, None)
+        self.topic = topic
+        self.topic_extractor = topic_extractor
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self.partitioner = partitioner
+        self.collector: Any = None
+
+    def init(self, context: NodeContext) -> None:
+        self.context = context
+        self.collector = context.record_collector
+
+    def process(self, record: Record[Any, Any]) -> None:
+        topic = self.topic
+        if topic is None:
+            topic = self.topic_extractor(record.key, record.value, self.context.record_context())  # type: ignore[misc]
+            if not isinstance(topic, str) or not topic:
+                raise StreamsError(
+                    f"sink {self.name!r}: the topic-choosing function returned {topic!r}, "
+                    "not a topic name"
+                )
+        try:
+            key = self.key_serde.serialize(topic, record.key)
+        except (SerializationError, TypeError, ValueError) as e:
+            raise SerializationError(
+                f"sink {self.name!r} could not serialize the key for topic {topic!r} with "
+                f"{self.key_serde!r}: {e}. Give key_serde= a serde for "
+                f"{type(record.key).__name__} keys"
+            ) from e
+        try:
+            value = self.value_serde.serialize(topic, record.value)
+        except (SerializationError, TypeError, ValueError) as e:
+            raise SerializationError(
+                f"sink {self.name!r} could not serialize the value for topic {topic!r} with "
+                f"{self.value_serde!r}: {e}. Give value_serde= a serde for "
+                f"{type(record.value).__name__} values"
+            ) from e
+        partitioner = None
+        if self.partitioner is not None:
+            p, k, v = self.partitioner, record.key, record.value
+
+            def partitioner(n: int, _t: str = topic) -> int | None:
+                return p(_t, k, v, n)
+
+        self.collector.send(
+            topic, key, value, record.timestamp, record.headers, None, partitioner
+        )
