@@ -441,3 +441,24 @@ def test_validate_in_place():
     o.order_id = 5
     with pytest.raises(SerializationError, match=r"Order\.order_id: expected str, got int 5"):
         o.validate()
+
+
+def test_error_paths_through_containers():
+    class Deep(Model):
+        groups: list[dict[str, Item]] = []
+        pair: tuple[int, str] = (0, "")
+        mixed: list[int | str] = []
+        counts: dict[int, list[int]] = {}
+
+    assert error(Deep, {"groups": [{}, {"k": {"sku": "a", "qty": "x"}}]}) == (
+        "Deep.groups[1]['k'].qty: expected int, got str 'x'"
+    )
+    assert error(Deep, {"pair": [1, 2]}) == "Deep.pair[1]: expected str, got int 2"
+    assert error(Deep, {"mixed": [1, "a", 1.5]}) == (
+        "Deep.mixed[2]: expected int | str, got float 1.5"
+    )
+    assert error(Deep, {"counts": {"1": [1, "x"]}}) == (
+        "Deep.counts[1][1]: expected int, got str 'x'"
+    )
+    ok = Deep.from_dict({"groups": [{"k": {"sku": "a"}}], "mixed": [1, "a"], "counts": {"2": []}})
+    assert ok == Deep([{"k": Item("a")}], (0, ""), [1, "a"], {2: []})

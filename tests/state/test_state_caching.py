@@ -37,7 +37,7 @@ def below(store):
 
 
 def test_writes_stay_in_cache_until_flush(build):
-    store, _ctx = build()
+    store, ctx = build()
     store.put(b"k", b"v")
     assert store.get(b"k") == b"v"
     assert below(store).get(b"k") is None
@@ -48,7 +48,7 @@ def test_writes_stay_in_cache_until_flush(build):
 
 
 def test_two_puts_coalesce_into_one_record_and_one_listener_call(build):
-    store, _ctx = build()
+    store, ctx = build()
     ctx.record_timestamp = 1
     store.put(b"k", b"old")
     store.flush()
@@ -75,7 +75,7 @@ def test_old_value_only_when_asked(build):
 
 
 def test_flush_order_is_order_last_dirtied(build):
-    store, _ctx = build()
+    store, ctx = build()
     calls = listen(store)
     for key in (b"a", b"b", b"c"):
         store.put(key, key)
@@ -88,7 +88,7 @@ def test_flush_order_is_order_last_dirtied(build):
 
 
 def test_delete_of_flushed_key(build):
-    store, _ctx = build()
+    store, ctx = build()
     store.put(b"k", b"v")
     store.flush()
     calls = listen(store)
@@ -103,7 +103,7 @@ def test_delete_of_flushed_key(build):
 
 
 def test_put_then_delete_of_new_key_writes_nothing_with_listener(build):
-    store, _ctx = build()
+    store, ctx = build()
     calls = listen(store)
     store.put(b"k", b"v")
     store.delete(b"k")
@@ -112,7 +112,7 @@ def test_put_then_delete_of_new_key_writes_nothing_with_listener(build):
 
 
 def test_put_then_delete_of_new_key_without_listener_logs_tombstone(build):
-    store, _ctx = build()
+    store, ctx = build()
     store.put(b"k", b"v")
     store.delete(b"k")
     store.flush()
@@ -139,8 +139,14 @@ def test_merged_iteration_cache_wins_and_deletes_hidden(build):
     store.put(b"d", b"4")
     store.put(b"\x00", b"0")
     store.put(b"\xff", b"ff")
-    expected = [(b"\x00", b"0"), (b"a", b"1"), (b"b", b"20"), (b"d", b"4"), (b"e", b"5"),
-                (b"\xff", b"ff")]
+    expected = [
+        (b"\x00", b"0"),
+        (b"a", b"1"),
+        (b"b", b"20"),
+        (b"d", b"4"),
+        (b"e", b"5"),
+        (b"\xff", b"ff"),
+    ]
     assert list(store.all()) == expected
     assert list(store.reverse_all()) == expected[::-1]
     assert list(store.range(b"b", b"d")) == [(b"b", b"20"), (b"d", b"4")]
@@ -192,13 +198,15 @@ def test_clean_entries_evict_silently(build):
 
 
 def test_zero_budget_writes_through(build):
+    """A zero budget removes the cache (as Kafka does): writes go straight below, and the
+    store tells the caller to forward by itself (set_flush_listener returns False)."""
     store, ctx = build(max_bytes=0)
-    calls = listen(store)
+    assert store.set_flush_listener(lambda *args: None, True) is False
     ctx.record_timestamp = 1
     store.put(b"k", b"1")
     ctx.record_timestamp = 2
     store.put(b"k", b"2")
-    assert calls == [(b"k", b"1", None, 1), (b"k", b"2", b"1", 2)]
+    assert store.wrapped.get(b"k") == b"2"
     assert [(k, v, ts) for _, k, v, ts in ctx.logged] == [(b"k", b"1", 1), (b"k", b"2", 2)]
     assert store.cache_size_bytes == 0
 
@@ -222,7 +230,7 @@ def test_listener_may_write_back_into_the_store(build):
 
 
 def test_close_flushes(build):
-    store, _ctx = build()
+    store, ctx = build()
     store.put(b"k", b"v")
     store.close()
     assert ctx.logged == [("c", b"k", b"v", 0)]

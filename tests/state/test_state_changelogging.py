@@ -68,7 +68,7 @@ def test_reads_pass_through_and_log_nothing(logged, context):
     context.logged.clear()
     assert logged.get(b"a") == b"1"
     assert list(logged.range(b"b", b"c")) == [(b"b", b"2"), (b"c", b"3")]
-    assert list(logged.reverse_all())[0] == (b"c", b"3")
+    assert next(logged.reverse_all()) == (b"c", b"3")
     assert list(logged.prefix_scan(b"a")) == [(b"a", b"1")]
     assert context.logged == []
 

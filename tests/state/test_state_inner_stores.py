@@ -55,7 +55,14 @@ class TestInnerStore:
         fill(bytes_store)
         assert [k for k, _ in bytes_store.all()] == sorted(KEYS)
         assert [k for k, _ in bytes_store.all()] == [
-            b"", b"\x00", b"a", b"ab", b"b", b"\x7f", b"\x80", b"\xff"
+            b"",
+            b"\x00",
+            b"a",
+            b"ab",
+            b"b",
+            b"\x7f",
+            b"\x80",
+            b"\xff",
         ]
         assert [k for k, _ in bytes_store.reverse_all()] == sorted(KEYS, reverse=True)
         assert all(v == b"v" + k for k, v in bytes_store.all())
@@ -66,7 +73,10 @@ class TestInnerStore:
         assert [k for k, _ in bytes_store.range(b"b", b"\x80")] == [b"b", b"\x7f", b"\x80"]
         assert [k for k, _ in bytes_store.range(b"\x00", b"ab")] == [b"\x00", b"a", b"ab"]
         assert [k for k, _ in bytes_store.reverse_range(b"b", b"\xff")] == [
-            b"\xff", b"\x80", b"\x7f", b"b"
+            b"\xff",
+            b"\x80",
+            b"\x7f",
+            b"b",
         ]
 
     def test_range_bounds_between_keys(self, bytes_store):
@@ -91,7 +101,11 @@ class TestInnerStore:
         fill(bytes_store, [b"a", b"ab", b"abc", b"ac", b"b", b"a\xff", b"\xff"])
         assert [k for k, _ in bytes_store.prefix_scan(b"ab")] == [b"ab", b"abc"]
         assert [k for k, _ in bytes_store.prefix_scan(b"a")] == [
-            b"a", b"ab", b"abc", b"ac", b"a\xff"
+            b"a",
+            b"ab",
+            b"abc",
+            b"ac",
+            b"a\xff",
         ]
         assert list(bytes_store.prefix_scan(b"z")) == []
         assert [k for k, _ in bytes_store.prefix_scan(b"\xff")] == [b"\xff"]

@@ -49,8 +49,11 @@ def stack(inner_kind, context, make_inner):
     def make(caching=False, logging=True, timestamped=False, key_serde=None):
         store = make_inner(inner_kind, "counts")
         if logging:
-            cls = (ChangeLoggingTimestampedKeyValueBytesStore if timestamped
-                   else ChangeLoggingKeyValueBytesStore)
+            cls = (
+                ChangeLoggingTimestampedKeyValueBytesStore
+                if timestamped
+                else ChangeLoggingKeyValueBytesStore
+            )
             store = cls(store)
         if caching:
             store = CachingKeyValueStore(store)
@@ -92,8 +95,12 @@ def test_serde_topic_is_the_changelog_topic(stack):
 
 def test_none_key_rejected(stack):
     store = stack()
-    for op in (lambda: store.get(None), lambda: store.put(None, 1),
-               lambda: store.delete(None), lambda: store.put_all([(None, 1)])):
+    for op in (
+        lambda: store.get(None),
+        lambda: store.put(None, 1),
+        lambda: store.delete(None),
+        lambda: store.put_all([(None, 1)]),
+    ):
         with pytest.raises(StoreError, match="key cannot be None"):
             op()
 
@@ -102,7 +109,7 @@ def test_iteration_is_typed_and_in_serialized_key_order(stack):
     store = stack(caching=True)
     store.put_all([("b", 2), ("a", 1), ("ab", 12), ("é", 3), ("c", 4)])
     assert list(store.all()) == [("a", 1), ("ab", 12), ("b", 2), ("c", 4), ("é", 3)]
-    assert list(store.reverse_all())[0] == ("é", 3)
+    assert next(store.reverse_all()) == ("é", 3)
     assert list(store.range("ab", "c")) == [("ab", 12), ("b", 2), ("c", 4)]
     assert list(store.range(None, "ab")) == [("a", 1), ("ab", 12)]
     assert list(store.reverse_range("a", "b")) == [("b", 2), ("ab", 12), ("a", 1)]
@@ -133,7 +140,12 @@ def test_metrics_count_operations(stack):
     store.flush()
     m = store.metrics
     assert (m["puts"], m["gets"], m["deletes"], m["ranges"], m["alls"], m["flushes"]) == (
-        2, 1, 1, 1, 1, 1
+        2,
+        1,
+        1,
+        1,
+        1,
+        1,
     )
 
 

@@ -52,6 +52,7 @@ class StreamsBuilder:
             raise TopologyError("stream() needs at least one topic")
         for t in topics:
             check_name(t, "stream topic")
+        self._claim(topics)
         ks, vs = serde_for(key_serde), serde_for(value_serde)
         node = self.graph.add(
             SourceGraphNode(
@@ -75,6 +76,7 @@ class StreamsBuilder:
     ) -> KTable:
         """A KTable: the latest value per key of ``topic``; a None value deletes the key."""
         check_name(topic, "table topic")
+        self._claim((topic,))
         ks, vs = serde_for(key_serde), serde_for(value_serde)
         source = self.graph.add(
             SourceGraphNode(
@@ -86,18 +88,18 @@ class StreamsBuilder:
             )
         )
         lineage = self.graph.lineage([source], "table")
-        store_name = store or self.graph.derived("KTABLE-SOURCE-STATE-STORE", lineage)
-        supplier = TableSourceSupplier(store_name)
+        # materialized when named, or later when a join or group_by needs it (as Kafka 4.x)
+        supplier = TableSourceSupplier(store)
         node = self.graph.add(
             ProcessorGraphNode(
                 self.graph.derived("KTABLE-SOURCE", lineage) if name is None else f"{name}-table",
                 lineage,
                 [source],
                 supplier=supplier,
-                stores=[materialize(self, store_name, ks, vs)],
+                stores=[materialize(self, store, ks, vs)] if store else [],
             )
         )
-        return KTable(self, node, ks, vs, supplier, store_name, queryable=store is not None)
+        return KTable(self, node, ks, vs, supplier, store, queryable=store is not None)
 
     def global_table(self, *args: Any, **kwargs: Any) -> Any:
         """GlobalKTable arrives with stream-global joins; see the joins issue."""
@@ -124,5 +126,12 @@ class StreamsBuilder:
         """Compile the logical graph into a physical :class:`Topology`."""
         return self.graph.compile()
 
-    def _add(self, node: GraphNode) -> GraphNode:
-        return self.graph.add(node)
+    def _claim(self, topics: tuple[str, ...]) -> None:
+        for t in topics:
+            if t in self.graph.source_topics:
+                raise TopologyError(
+                    f"topic {t!r} is already read by source {self.graph.source_topics[t]!r}: "
+                    "read a topic once and reuse the KStream/KTable"
+                )
+        for t in topics:
+            self.graph.source_topics[t] = "|".join(topics)

@@ -138,6 +138,7 @@ class LogicalGraph:
         self.nodes: list[GraphNode] = []
         self.names: set[str] = set()
         self.store_names: set[str] = set()
+        self.source_topics: dict[str, str] = {}
 
     def lineage(self, parents: list[GraphNode], op: str) -> str:
         """``parent-lineage/op`` plus ``#n`` for the n-th same-op child of the same parents."""

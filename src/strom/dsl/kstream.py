@@ -306,15 +306,12 @@ class KStream:
         if self._repartition_required:
             parent = KStream(self._builder, self._repartition_node(
                 store or name, ks, vs, "KSTREAM-TOTABLE"), ks, vs)
-        graph = self._builder.graph
-        lineage = graph.lineage([parent._node], "to_table")
-        store_name = store or graph.derived("KSTREAM-TOTABLE-STATE-STORE", lineage)
-        supplier = TableSourceSupplier(store_name)
+        supplier = TableSourceSupplier(store)  # materialized when named or needed later
         node = parent._processor(
             "KSTREAM-TOTABLE", "to_table", supplier, name,
-            stores=[materialize(self._builder, store_name, ks, vs)],
+            stores=[materialize(self._builder, store, ks, vs)] if store else [],
         )
-        return KTable(self._builder, node, ks, vs, supplier, store_name, queryable=store is not None)
+        return KTable(self._builder, node, ks, vs, supplier, store, queryable=store is not None)
 
     def process(
         self, processor_supplier: Callable[[], Any], *store_names: str, name: str | None = None

@@ -46,6 +46,8 @@ class TaskContext(NodeContext):
         self.commit_requested = False
         self.registered: dict[str, tuple[StateStore, RestoreCallback]] = {}
         self.node: ProcessorNode | None = None
+        self.failed_node: ProcessorNode | None = None
+        self.metrics: Any = None  # the task's counters (dropped records, ...)
         # the record context
         self.topic: str | None = None
         self.partition = UNKNOWN
@@ -104,6 +106,10 @@ class TaskContext(NodeContext):
                     )
                 self.node = child
                 child.process(record)
+        except BaseException:
+            if self.failed_node is None:
+                self.failed_node = self.node  # the innermost node that raised
+            raise
         finally:
             self.node = node
             self.timestamp, self.headers = ts, headers

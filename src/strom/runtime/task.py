@@ -65,6 +65,7 @@ class StreamTask:
             task_id, application_id, config, collector, clock, topology.stores,
             topology.changelogs, state_dir,
         )
+        self.context.metrics = self.metrics
         self._queues: dict[TopicPartition, deque[ConsumerRecord]] = {}
         self._consumed: dict[TopicPartition, int] = {}
         self._initialized = False
@@ -151,6 +152,7 @@ class StreamTask:
         ctx.topic, ctx.partition, ctx.offset = raw.topic, raw.partition, raw.offset
         ctx.timestamp, ctx.headers = ts, record.headers
         ctx.node = source
+        ctx.failed_node = None
         self.metrics.process_total += 1
         self.commit_needed = True
         try:
@@ -158,7 +160,7 @@ class StreamTask:
         except StromError:
             raise
         except Exception as e:
-            node = ctx.node
+            node = ctx.failed_node or ctx.node
             raise StreamsError(
                 f"exception in processor {getattr(node, 'name', '?')!r} of task {self.id} "
                 f"while processing a record from topic={raw.topic!r} partition={raw.partition} "

@@ -119,7 +119,7 @@ class KeyValueStoreBuilder(StoreBuilder[K, V], Generic[K, V]):
     >>> from strom import serdes
     >>> builder = KeyValueStoreBuilder(InMemoryKeyValueBytesStoreSupplier("counts"),
     ...                                serdes.String(), serdes.Long())
-    >>> builder.with_caching_enabled().build()
+    >>> builder.with_caching_enabled().build()  # doctest: +ELLIPSIS
     MeteredKeyValueStore(CachingKeyValueStore(ChangeLoggingKeyValueBytesStore(...)), ...)
     """
 
@@ -204,8 +204,9 @@ class TimestampedKeyValueStoreBuilder(KeyValueStoreBuilder[K, ValueAndTimestamp[
     (``value_serde`` is the plain value's serde).
 
     >>> from strom import serdes
-    >>> TimestampedKeyValueStoreBuilder(RocksDBKeyValueBytesStoreSupplier("t", True),
-    ...                                 serdes.String(), serdes.Long()).build()
+    >>> builder = TimestampedKeyValueStoreBuilder(
+    ...     RocksDBKeyValueBytesStoreSupplier("t", True), serdes.String(), serdes.Long())
+    >>> builder.build()  # doctest: +ELLIPSIS
     MeteredTimestampedKeyValueStore(ChangeLoggingTimestampedKeyValueBytesStore(...), ...)
     """
 

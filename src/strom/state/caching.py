@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
+from threading import get_ident
 from typing import Any
 
 from strom.state.api import KeyValueStore, StateStore, StateStoreContext
@@ -114,16 +115,34 @@ class CachingKeyValueStore(KeyValueStore[bytes, bytes]):
         self._send_old_values = False
         self._context: StateStoreContext | None = None
         self._flush_context: _FlushContext | None = None
+        self._owner = get_ident()
+        self.enabled = True
 
     # -- lifecycle -------------------------------------------------------------------------
     def init(self, context: StateStoreContext, root: StateStore) -> None:
         self._context = context
+        self._owner = get_ident()  # reads from other threads (queries) do not fill the cache
         self._flush_context = _FlushContext(context)
         self.max_bytes = cache_max_bytes(context.app_configs)
+        if self.max_bytes <= 0:
+            # a zero budget means no cache at all, as in Kafka: every call goes straight below
+            self.enabled = False
+            self.wrapped.init(context, root)
+            w = self.wrapped
+            for op in ("get", "put", "put_if_absent", "put_all", "delete", "range",
+                       "reverse_range", "all", "reverse_all", "prefix_scan",
+                       "approximate_num_entries"):
+                setattr(self, op, getattr(w, op))
+            return
         self.wrapped.init(self._flush_context, root)  # type: ignore[arg-type]
 
-    def set_flush_listener(self, listener: BytesFlushListener | None, send_old_values: bool) -> bool:
-        """Install the bytes-level listener called as dirty entries reach the store below."""
+    def set_flush_listener(
+        self, listener: BytesFlushListener | None, send_old_values: bool
+    ) -> bool:
+        """Install the bytes-level listener called as dirty entries reach the store below;
+        False when the cache is disabled (then the caller forwards at once)."""
+        if not self.enabled:
+            return False
         self._listener = listener
         self._send_old_values = send_old_values
         return True
@@ -230,7 +249,7 @@ class CachingKeyValueStore(KeyValueStore[bytes, bytes]):
             cache.move_to_end(key)
             return entry.value
         value = self.wrapped.get(key)
-        if value is not None:
+        if value is not None and get_ident() == self._owner:
             cache[key] = _Entry(value, False, -1)
             self._index.add(key)
             self._size += len(key) + len(value) + ENTRY_OVERHEAD

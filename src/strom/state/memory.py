@@ -89,9 +89,7 @@ class SortedKeyIndex:
             self._added.clear()
         return self._sorted
 
-    def between(
-        self, lo: bytes | None, hi: bytes | None, reverse: bool = False
-    ) -> list[bytes]:
+    def between(self, lo: bytes | None, hi: bytes | None, reverse: bool = False) -> list[bytes]:
         """A snapshot of the keys with ``lo <= key <= hi`` (None: unbounded), sorted."""
         keys = self._keys()
         start = 0 if lo is None else bisect_left(keys, lo)

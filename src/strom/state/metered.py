@@ -11,6 +11,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
+import strom.serdes as _serdes
 from strom.core.errors import StoreError
 from strom.serdes.base import Serde
 from strom.state.api import (
@@ -44,9 +45,8 @@ def find_layer(store: Any, kind: type) -> Any:
 
 
 def _default_serde() -> Serde[Any]:
-    from strom import serdes
-
-    return getattr(serdes, "Json", serdes.Bytes)()
+    """The project's default serde (Json), or Bytes where Json is not available."""
+    return getattr(_serdes, "Json", _serdes.Bytes)()
 
 
 class MeteredKeyValueStore(KeyValueStore[K, V], Generic[K, V]):
@@ -71,12 +71,16 @@ class MeteredKeyValueStore(KeyValueStore[K, V], Generic[K, V]):
     ) -> None:
         self.wrapped = inner
         self.name = inner.name
+        self._given_serdes = (key_serde, value_serde)  # None: the app's default, set at init
         self.key_serde: Serde[K] = key_serde if key_serde is not None else _default_serde()
         self.value_serde: Serde[V] = value_serde if value_serde is not None else _default_serde()
         self._topic = inner.name
         self._bind()
         self._puts = self._gets = self._deletes = self._ranges = self._flushes = 0
         self._put_ifs = self._put_alls = self._prefix_scans = self._alls = 0
+
+    def _set_value_serde(self, serde: Serde[Any]) -> None:
+        self.value_serde = serde
 
     def _bind(self) -> None:
         self._ks = self.key_serde.serialize
@@ -90,6 +94,14 @@ class MeteredKeyValueStore(KeyValueStore[K, V], Generic[K, V]):
     # -- lifecycle -------------------------------------------------------------------------
     def init(self, context: StateStoreContext, root: StateStore) -> None:
         self._topic = context.changelog_topic(self.name)
+        key_serde, value_serde = self._given_serdes
+        configs = context.app_configs
+        if key_serde is None:
+            self.key_serde = _serdes.serde_for(configs.get("default.key.serde"), _default_serde())
+        if value_serde is None:
+            self._set_value_serde(
+                _serdes.serde_for(configs.get("default.value.serde"), _default_serde())
+            )
         self.wrapped.init(context, root)
         self._bind()
         context.register(root, self._restore)
@@ -135,7 +147,7 @@ class MeteredKeyValueStore(KeyValueStore[K, V], Generic[K, V]):
         from strom.state.caching import CachingKeyValueStore
 
         caching = find_layer(self.wrapped, CachingKeyValueStore)
-        if caching is None:
+        if caching is None or not caching.enabled:
             return False
 
         def on_flush(key: bytes, new: bytes | None, old: bytes | None, timestamp: int) -> None:
@@ -298,6 +310,11 @@ class MeteredTimestampedKeyValueStore(MeteredKeyValueStore[K, ValueAndTimestamp[
         plain = value_serde if value_serde is not None else _default_serde()
         self.plain_value_serde: Serde[V] = plain
         super().__init__(inner, key_serde, ValueAndTimestampSerde(plain))
+        self._given_serdes = (key_serde, value_serde)
+
+    def _set_value_serde(self, serde: Serde[Any]) -> None:
+        self.plain_value_serde = serde
+        self.value_serde = ValueAndTimestampSerde(serde)  # type: ignore[assignment]
 
     def _restore(self, records: list[Any]) -> None:
         pack = _TS.pack

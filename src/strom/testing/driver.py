@@ -21,7 +21,7 @@ from strom.core.types import Headers, TaskId, to_millis
 from strom.runtime.task import StreamTask
 from strom.serdes.base import Serde
 from strom.serdes.coerce import serde_for
-from strom.state.api import ValueAndTimestamp
+from strom.state.metered import KeyValueStoreFacade, MeteredTimestampedKeyValueStore
 from strom.testing.topics import TestInputTopic, TestOutputTopic
 from strom.topology.build import default_serdes
 from strom.topology.topology import Topology
@@ -87,6 +87,7 @@ class TopologyTestDriver:
         self._now = to_millis(initial_wall_clock_time_ms)
         self._outputs: dict[str, deque[ConsumerRecord]] = {}
         self._offsets: dict[str, int] = {}
+        self._outputs_written: set[str] = set()
         self._closed = False
         processor_topology = topology.build(self.application_id, cfg)
         self._internal = set(processor_topology.repartition_topics)
@@ -173,7 +174,8 @@ class TopologyTestDriver:
         self._offsets[topic] = offset + 1
         record = ConsumerRecord(topic, 0, offset, ts, key, value, headers)
         self._outputs.setdefault(topic, deque()).append(record)
-        if topic in self._internal:
+        self._outputs_written.add(topic)
+        if topic in self._sources:  # internal topics, and user topics the topology also reads
             self._pending.append(record)
 
     def _feed_internal(self) -> None:
@@ -212,14 +214,14 @@ class TopologyTestDriver:
         store = self.get_state_store(name)
         if not callable(getattr(store, "put_if_absent", None)):
             raise StoreError(f"state store {name!r} is not a key-value store")
-        if getattr(store, "timestamped", False):
-            return _PlainValues(store)
+        if isinstance(store, MeteredTimestampedKeyValueStore):
+            return KeyValueStoreFacade(store)
         return store
 
     def get_timestamped_key_value_store(self, name: str) -> Any:
-        store = self.get_key_value_store(name)
-        if isinstance(store, _PlainValues):
-            return store.inner
+        store = self.get_state_store(name)
+        if isinstance(store, MeteredTimestampedKeyValueStore):
+            return store
         raise StoreError(f"state store {name!r} is not a timestamped key-value store")
 
     def get_window_store(self, name: str) -> Any:
@@ -235,7 +237,8 @@ class TopologyTestDriver:
         return store
 
     def produced_topic_names(self) -> set[str]:
-        return {t for t, _ in self._offsets.items() if t not in self._sources or t in self._internal}
+        """Every topic the topology wrote to (sinks, repartition topics, changelogs)."""
+        return set(self._outputs_written)
 
     # ---- lifecycle --------------------------------------------------------------------------
     def _check_open(self) -> None:
@@ -259,45 +262,3 @@ class TopologyTestDriver:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class _PlainValues:
-    """A timestamped key-value store seen with plain values (Kafka's KeyValueStoreFacade)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.name = inner.name
-
-    @staticmethod
-    def _v(x: Any) -> Any:
-        return x.value if isinstance(x, ValueAndTimestamp) else x
-
-    def get(self, key: Any) -> Any:
-        return self._v(self.inner.get(key))
-
-    def put(self, key: Any, value: Any) -> None:
-        self.inner.put(key, None if value is None else ValueAndTimestamp(value, -1))
-
-    def delete(self, key: Any) -> Any:
-        return self._v(self.inner.delete(key))
-
-    def put_if_absent(self, key: Any, value: Any) -> Any:
-        return self._v(self.inner.put_if_absent(key, ValueAndTimestamp(value, -1)))
-
-    def all(self) -> Any:
-        return ((k, self._v(v)) for k, v in self.inner.all())
-
-    def range(self, from_key: Any, to_key: Any) -> Any:
-        return ((k, self._v(v)) for k, v in self.inner.range(from_key, to_key))
-
-    def reverse_all(self) -> Any:
-        return ((k, self._v(v)) for k, v in self.inner.reverse_all())
-
-    def reverse_range(self, from_key: Any, to_key: Any) -> Any:
-        return ((k, self._v(v)) for k, v in self.inner.reverse_range(from_key, to_key))
-
-    def prefix_scan(self, prefix: Any, prefix_serde: Any = None) -> Any:
-        return ((k, self._v(v)) for k, v in self.inner.prefix_scan(prefix, prefix_serde))
-
-    def approximate_num_entries(self) -> int:
-        return self.inner.approximate_num_entries()

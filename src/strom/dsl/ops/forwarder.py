@@ -37,4 +37,6 @@ class TupleForwarder:
             None if new is None else new.value,
             None if old is None or not self.send_old_values else old.value,
         )
-        self.context.forward_as(self.node, Record(key, change, timestamp))
+        # the stored value's timestamp (e.g. max of an aggregate's inputs); deletes: the writer's
+        ts = timestamp if new is None else new.timestamp
+        self.context.forward_as(self.node, Record(key, change, ts))

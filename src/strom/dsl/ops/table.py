@@ -102,19 +102,20 @@ class TableFilterProcessor(Processor[Any, Any]):
     def process(self, record: Record[Any, Change]) -> None:
         key, change = record.key, record.value
         new = self._apply(key, change.new)
-        send_old = self.s.send_old_values
+        old = None
+        if self.s.send_old_values:
+            if self.store is None:
+                old = self._apply(key, change.old)
+            else:
+                previous = self.store.get(key)
+                old = None if previous is None else previous.value
+            if new is None and old is None:
+                return  # the row was not in the filtered table before, nor is it now
         if self.store is None:
-            old = self._apply(key, change.old) if send_old else None
-            if send_old and new is None and old is None:
-                return  # nothing passed before or now
             self.context.forward(record.with_value(Change(new, old)))
             return
-        previous = self.store.get(key)
-        old = None if previous is None else previous.value
-        if new is None and old is None:
-            return  # a delete of a row that was never in the filtered table
         self.store.put(key, None if new is None else ValueAndTimestamp(new, record.timestamp))
-        self.forwarder.maybe_forward(record.with_value(Change(new, old if send_old else None)))
+        self.forwarder.maybe_forward(record.with_value(Change(new, old)))
 
 
 class TableMapValuesSupplier(TableSupplier):
@@ -143,15 +144,18 @@ class TableMapValuesProcessor(Processor[Any, Any]):
     def process(self, record: Record[Any, Change]) -> None:
         key, change = record.key, record.value
         new = self._map(change.new)
-        send_old = self.s.send_old_values
+        old = None
+        if self.s.send_old_values:
+            if self.store is None:
+                old = self._map(change.old)
+            else:
+                previous = self.store.get(key)
+                old = None if previous is None else previous.value
         if self.store is None:
-            old = self._map(change.old) if send_old else None
             self.context.forward(record.with_value(Change(new, old)))
             return
-        previous = self.store.get(key)
-        old = None if previous is None else previous.value
         self.store.put(key, None if new is None else ValueAndTimestamp(new, record.timestamp))
-        self.forwarder.maybe_forward(record.with_value(Change(new, old if send_old else None)))
+        self.forwarder.maybe_forward(record.with_value(Change(new, old)))
 
 
 class TableToStreamProcessor(Processor[Any, Any]):
