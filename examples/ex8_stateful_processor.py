@@ -2,8 +2,8 @@
 
 A hand-written ``Processor`` keeps, per key, ``{"count", "last_seen"}`` in the RocksDB
 key-value store "activity-store" (the seed's ``shelve`` sample) and emits the new state to
-"activity-state" for each event on "activity". ``last_seen`` is the event's timestamp (event
-time, so a replay gives the same state). A wall-clock punctuation emits a summary
+"activity-state" for each event on "activity". ``last_seen`` is the latest event timestamp
+(event time, so a replay gives the same state). A wall-clock punctuation emits a summary
 ``{"keys", "events"}`` to "activity-summary" every minute. The store lives under ``state.dir``,
 so a restarted application continues counting where it stopped.
 
@@ -35,10 +35,11 @@ class ActivityTracker(Processor):
         context.schedule(SUMMARY_INTERVAL_MS, PunctuationType.WALL_CLOCK_TIME, self.summarize)
 
     def process(self, record: Record) -> None:
-        state: dict[str, Any] = self.store.get(record.key) or {"count": 0}  # read
-        state = {"count": state["count"] + 1, "last_seen": record.timestamp}  # update
-        self.store.put(record.key, state)  # write
-        self.context.forward(record.with_value(state), child_name=STATE_SINK)  # emit
+        state: dict[str, Any] = self.store.get(record.key) or {"count": 0, "last_seen": 0}
+        last_seen = max(state["last_seen"], record.timestamp)  # a late event keeps the latest
+        state = {"count": state["count"] + 1, "last_seen": last_seen}
+        self.store.put(record.key, state)
+        self.context.forward(record.with_value(state), child_name=STATE_SINK)
 
     def summarize(self, timestamp: int) -> None:
         keys = events = 0

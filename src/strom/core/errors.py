@@ -60,3 +60,19 @@ class StreamsError(StromError):
 
 class ProcessorError(StreamsError):
     """A user function raised while processing a record; names the node and the record."""
+
+
+class BackendError(StromError):
+    """The log (memory://, local://, kafka://) failed or was used wrongly."""
+
+
+class UnknownTopicError(BackendError, LookupError):
+    """A topic that does not exist (topics are never created implicitly)."""
+
+
+class TopicExistsError(BackendError):
+    """Creating a topic that already exists."""
+
+
+class FencedError(BackendError):
+    """A zombie: this member's generation or transaction was superseded."""

@@ -69,6 +69,7 @@ class TopologyTestDriver:
         config: Mapping[str, Any] | None = None,
         initial_wall_clock_time_ms: int | timedelta = 0,
     ) -> None:
+        app_config = getattr(topology, "config", None)
         if not isinstance(topology, Topology):
             built = getattr(topology, "topology", None) or getattr(topology, "build", None)
             topology = built() if callable(built) else built
@@ -78,7 +79,8 @@ class TopologyTestDriver:
                     f"got {type(topology).__name__}"
                 )
         self.topology = topology
-        cfg = dict(config or {})
+        # an App (or a builder with a config) brings its config; ``config`` overrides it
+        cfg = {**(app_config if isinstance(app_config, Mapping) else {}), **(config or {})}
         self.application_id = str(cfg.setdefault("application.id", DEFAULT_APP_ID))
         self._own_state_dir = "state.dir" not in cfg
         self.state_root = Path(cfg.get("state.dir") or tempfile.mkdtemp(prefix="strom-ttd-"))

@@ -23,6 +23,8 @@ class NoSuchElementError(StromError, LookupError):
 class TestRecord(NamedTuple):
     """A record read from (or piped into) a test topic."""
 
+    __test__ = False  # not a pytest class
+
     key: Any
     value: Any
     timestamp: int | None = None

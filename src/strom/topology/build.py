@@ -38,6 +38,14 @@ def default_serdes(config: Mapping[str, Any]) -> tuple[Serde[Any], Serde[Any]]:
     )
 
 
+def resolve(serde: Serde[Any] | None, default: Serde[Any]) -> Serde[Any]:
+    """``serde``, or the default; serdes that wrap "the default" (``with_default``) get it."""
+    if serde is None:
+        return default
+    with_default = getattr(serde, "with_default", None)
+    return with_default(default) if with_default is not None else serde
+
+
 def build_processor_topology(
     topology: Topology, application_id: str, config: Mapping[str, Any], subtopology: int | None
 ) -> ProcessorTopology:
@@ -66,8 +74,8 @@ def build_processor_topology(
             node = SourceNode(
                 name,
                 tuple(decorate(t) for t in d.topics),
-                d.key_serde or key_default,
-                d.value_serde or value_default,
+                resolve(d.key_serde, key_default),
+                resolve(d.value_serde, value_default),
                 d.timestamp_extractor,
             )
             for t in node.topics:  # type: ignore[attr-defined]
@@ -81,8 +89,8 @@ def build_processor_topology(
                 name,
                 decorate(d.topic) if d.topic else None,
                 d.topic_extractor,
-                d.key_serde or key_default,
-                d.value_serde or value_default,
+                resolve(d.key_serde, key_default),
+                resolve(d.value_serde, value_default),
                 d.partitioner,
             )
             pt.sinks.append(node)

@@ -15,8 +15,11 @@ _LEN = struct.Struct(">I")
 class ChangeSerde(Serde[Change]):
     """``flags (1 byte: 1 new present, 2 old present) | len(new) | new | old``."""
 
-    def __init__(self, inner: Serde[Any]) -> None:
-        self.inner = inner
+    def __init__(self, inner: Serde[Any] | None) -> None:
+        self.inner = inner  # None: the app's default value serde, filled in at build
+
+    def with_default(self, default: Serde[Any]) -> ChangeSerde:
+        return self if self.inner is not None else ChangeSerde(default)
 
     def serialize(self, topic: str, obj: Change | None) -> bytes | None:
         if obj is None:

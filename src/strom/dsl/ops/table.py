@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from strom.core.errors import StreamsError
 from strom.dsl.ops.aggregate import skip
 from strom.dsl.ops.change import Change
 from strom.dsl.ops.forwarder import TupleForwarder
@@ -186,32 +187,34 @@ class TableRepartitionMapProcessor(Processor[Any, Any]):
         self.context = context
 
     def _map(self, key: Any, value: Any) -> tuple[Any, Any] | None:
+        """The (group, value) pair, or None when there is none to send (silently, as Kafka)."""
         if value is None:
             return None
         pair = self.mapper(key, value)
+        if pair is None:
+            return None
         try:
             k, v = pair
         except (TypeError, ValueError):
-            from strom.core.errors import StreamsError
-
             raise StreamsError(
                 f"KTable.group_by's function must return a (key, value) pair, returned {pair!r}"
             ) from None
+        if k is None or v is None:
+            return None
         return k, v
 
     def process(self, record: Record[Any, Change]) -> None:
         key, change = record.key, record.value
         if key is None:
-            skip(self.context, "null key", record)
-            return
+            raise StreamsError("Record key for the grouping KTable should not be null.")
         new = self._map(key, change.new)
         old = self._map(key, change.old)
         forward = self.context.forward
         if new is not None and old is not None and new[0] == old[0]:
-            # same group: one record carrying both, so the aggregate updates once
+            # same group: one record carrying both, so the aggregate updates once (KIP-904)
             forward(Record(new[0], Change(new[1], old[1]), record.timestamp, record.headers))
             return
-        if old is not None and old[0] is not None:
+        if old is not None:  # subtract from the old group first, then add to the new one
             forward(Record(old[0], Change(None, old[1]), record.timestamp, record.headers))
-        if new is not None and new[0] is not None:
+        if new is not None:
             forward(Record(new[0], Change(new[1], None), record.timestamp, record.headers))
