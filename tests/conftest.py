@@ -41,7 +41,9 @@ def drive(
         for item in inputs:
             t, k, v, ts = item if len(item) == 4 else (topic, *item)
             if t not in topics:
-                topics[t] = driver.create_input_topic(t, key_serde=key_serde, value_serde=value_serde)
+                topics[t] = driver.create_input_topic(
+                    t, key_serde=key_serde, value_serde=value_serde
+                )
             topics[t].pipe_input(k, v, ts)
         return {
             name: [(r.key, r.value, r.timestamp) for r in o.read_records_to_list()]

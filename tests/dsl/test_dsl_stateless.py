@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import S, drive
 
+from conftest import S, drive
 from strom import StreamsBuilder
 from strom.core.errors import StreamsError, TopologyError
 from strom.serdes import Integer, Json
@@ -105,10 +105,10 @@ def test_merge_interleaves_in_arrival_order():
 
 def test_split_first_match_wins_default_and_names():
     """Kafka's KStreamSplitTest.testResultingMap, with keys 1..7 and values V<k>."""
-    I = Integer()
+    INT = Integer()
 
     def build(b: StreamsBuilder) -> None:
-        stream = b.stream("in", key_serde=I, value_serde=S)
+        stream = b.stream("in", key_serde=INT, value_serde=S)
         branches = (
             stream.split(name="foo-")
             .branch(lambda k, v: k % 2 == 0, name="bar")
@@ -119,10 +119,10 @@ def test_split_first_match_wins_default_and_names():
         )
         assert sorted(branches) == ["foo-0", "foo-4", "foo-bar"]
         for name, ks in branches.items():
-            ks.to(name, key_serde=I, value_serde=S)
+            ks.to(name, key_serde=INT, value_serde=S)
 
-    outs = {n: (I, S) for n in ["foo-bar", "foo-4", "foo-0", "x3"]}
-    out = drive(build, [(k, f"V{k}", k) for k in range(1, 8)], outs, key_serde=I)
+    outs = {n: (INT, S) for n in ["foo-bar", "foo-4", "foo-0", "x3"]}
+    out = drive(build, [(k, f"V{k}", k) for k in range(1, 8)], outs, key_serde=INT)
     assert [v for _, v, _ in out["foo-bar"]] == ["V2", "V4", "V6"]
     assert [v for _, v, _ in out["foo-4"]] == ["V7"]
     assert [v for _, v, _ in out["foo-0"]] == ["V1"]
@@ -130,18 +130,19 @@ def test_split_first_match_wins_default_and_names():
 
 
 def test_split_without_default_drops_unmatched():
-    I = Integer()
+    INT = Integer()
 
     def build(b: StreamsBuilder) -> None:
         br = (
-            b.stream("in", key_serde=I, value_serde=S).split()
+            b.stream("in", key_serde=INT, value_serde=S)
+            .split()
             .branch(lambda k, v: k % 2 == 0, name="even")
             .no_default_branch()
         )
         (only,) = br.values()
-        only.to("out", key_serde=I, value_serde=S)
+        only.to("out", key_serde=INT, value_serde=S)
 
-    out = drive(build, [(k, f"V{k}", k) for k in range(1, 5)], {"out": (I, S)}, key_serde=I)
+    out = drive(build, [(k, f"V{k}", k) for k in range(1, 5)], {"out": (INT, S)}, key_serde=INT)
     assert out["out"] == [(2, "V2", 2), (4, "V4", 4)]
 
 
@@ -156,8 +157,9 @@ def test_to_with_topic_choosing_function_sees_record_context():
         b.stream("in", key_serde=S, value_serde=Json()).to(choose, key_serde=S, value_serde=Json())
 
     events = [("1", {"category": "info"}, 5), ("2", {"category": "error"}, 6)]
-    out = drive(build, events, {"info-topic": (S, Json()), "error-topic": (S, Json())},
-                value_serde=Json())
+    out = drive(
+        build, events, {"info-topic": (S, Json()), "error-topic": (S, Json())}, value_serde=Json()
+    )
     assert out == {
         "info-topic": [("1", {"category": "info"}, 5)],
         "error-topic": [("2", {"category": "error"}, 6)],
@@ -174,26 +176,33 @@ def test_repartition_goes_through_internal_topic():
             .to("out", key_serde=S, value_serde=S)
         )
 
-    out = drive(build, [("a", "x", 1), (None, "y", 2)],
-                {"out": (S, S), "test-app-by-value-repartition": (S, S)})
+    out = drive(
+        build,
+        [("a", "x", 1), (None, "y", 2)],
+        {"out": (S, S), "test-app-by-value-repartition": (S, S)},
+    )
     assert out["out"] == [("x", "x", 1), ("y", "y", 2)]
     assert out["test-app-by-value-repartition"] == out["out"]
 
 
 def test_user_function_errors_name_the_processor_and_record():
     def build(b: StreamsBuilder) -> None:
-        b.stream("in", key_serde=S, value_serde=S).map_values(
-            lambda v: 1 / 0, name="divide"
-        ).to("out")
+        b.stream("in", key_serde=S, value_serde=S).map_values(lambda v: 1 / 0, name="divide").to(
+            "out"
+        )
 
-    with pytest.raises(StreamsError, match=r"'divide'.*topic='in' partition=0 offset=0.*ZeroDivision"):
+    with pytest.raises(
+        StreamsError, match=r"'divide'.*topic='in' partition=0 offset=0.*ZeroDivision"
+    ):
         drive(build, [("a", "x", 1)])
 
 
 def test_map_must_return_a_pair():
     with pytest.raises(StreamsError, match="must return a \\(key, value\\) pair"):
-        drive(lambda b: b.stream("in", key_serde=S, value_serde=S).map(lambda k, v: v).to("out"),
-              [("a", "xyz", 1)])
+        drive(
+            lambda b: b.stream("in", key_serde=S, value_serde=S).map(lambda k, v: v).to("out"),
+            [("a", "xyz", 1)],
+        )
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,10 @@ class Backend(ABC):
     # ---- admin ---------------------------------------------------------------------------
     @abstractmethod
     def create_topic(
-        self, name: str, partitions: int = 1, config: Mapping[str, str] | None = None,
+        self,
+        name: str,
+        partitions: int = 1,
+        config: Mapping[str, str] | None = None,
         exist_ok: bool = False,
     ) -> None:
         """Create a topic; an existing one raises TopicExistsError unless ``exist_ok``."""
@@ -108,7 +111,9 @@ class Backend(ABC):
 
     # ---- consumer groups -------------------------------------------------------------------
     @abstractmethod
-    def committed(self, group: str, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+    def committed(
+        self, group: str, partitions: Iterable[TopicPartition]
+    ) -> dict[TopicPartition, int]:
         """Committed offsets of ``group`` (partitions without one are left out)."""
 
     @abstractmethod

@@ -23,7 +23,9 @@ class TaskId(NamedTuple):
 
 
 def normalize_headers(
-    headers: Headers | Mapping[str, bytes | str | None] | Iterable[tuple[str, bytes | str | None]]
+    headers: Headers
+    | Mapping[str, bytes | str | None]
+    | Iterable[tuple[str, bytes | str | None]]
     | None,
 ) -> Headers:
     """Turn a dict, a list of pairs or None into the canonical :data:`Headers` tuple.

@@ -45,7 +45,9 @@ class BranchedKStream:
         return BranchProcessor(list(self._predicates), list(self._children), self._default)
 
     def branch(
-        self, predicate: Callable[[Any, Any], bool], name: str | None = None,
+        self,
+        predicate: Callable[[Any, Any], bool],
+        name: str | None = None,
         chain: Callable[[KStream], Any] | None = None,
     ) -> BranchedKStream:
         """A branch for records where ``predicate(key, value)`` holds (first match wins).
@@ -56,15 +58,18 @@ class BranchedKStream:
         if self._done:
             raise TopologyError("split(): no branches can be added after the default branch")
         if not callable(predicate):
-            raise TopologyError(f"branch() takes a predicate (key, value) -> bool, got {predicate!r}")
+            raise TopologyError(
+                f"branch() takes a predicate (key, value) -> bool, got {predicate!r}"
+            )
         child = self._prefix + (name if name is not None else str(len(self._predicates) + 1))
         self._predicates.append(predicate)
         self._children.append(child)
         self._add_child(child, chain)
         return self
 
-    def default_branch(self, name: str | None = None,
-                       chain: Callable[[KStream], Any] | None = None) -> dict[str, KStream]:
+    def default_branch(
+        self, name: str | None = None, chain: Callable[[KStream], Any] | None = None
+    ) -> dict[str, KStream]:
         """Records no predicate matched go to this branch; returns the branches."""
         child = self._prefix + (name if name is not None else "0")
         self._default = child
@@ -81,11 +86,15 @@ class BranchedKStream:
         from strom.dsl.kstream import KStream
 
         graph = self._stream._builder.graph
-        if child in self._children[:-1] or child == self._default and child in self._children:
+        if child in self._children[:-1] or (child == self._default and child in self._children):
             raise TopologyError(f"split(): two branches are named {child!r}")
         node = graph.add(
-            ProcessorGraphNode(child, graph.lineage([self._node], f"branch:{child}"),
-                               [self._node], supplier=PassThroughProcessor)
+            ProcessorGraphNode(
+                child,
+                graph.lineage([self._node], f"branch:{child}"),
+                [self._node],
+                supplier=PassThroughProcessor,
+            )
         )
         s = self._stream
         branch = KStream(s._builder, node, s.key_serde, s.value_serde, s._repartition_required)

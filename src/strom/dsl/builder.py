@@ -7,7 +7,6 @@ from typing import Any
 
 from strom.core.errors import TopologyError
 from strom.dsl.graph import (
-    GraphNode,
     LogicalGraph,
     ProcessorGraphNode,
     SourceGraphNode,

@@ -46,7 +46,11 @@ class KGroupedStream:
     """
 
     def __init__(
-        self, stream: KStream, key_serde: Any, value_serde: Any, name: str | None,
+        self,
+        stream: KStream,
+        key_serde: Any,
+        value_serde: Any,
+        name: str | None,
         repartition_required: bool,
     ) -> None:
         self._stream = stream
@@ -56,19 +60,33 @@ class KGroupedStream:
         self._repartition_required = repartition_required
         self._repartition: RepartitionGraphNode | None = None
 
-    def count(self, store: str | None = None, name: str | None = None,
-              key_serde: Any = None) -> KTable:
+    def count(
+        self, store: str | None = None, name: str | None = None, key_serde: Any = None
+    ) -> KTable:
         """The number of records per key (records with a None key or value are skipped)."""
-        return self._aggregate("count", "KSTREAM-AGGREGATE", _zero, _count_adder, store, name,
-                               key_serde, Long())
+        return self._aggregate(
+            "count", "KSTREAM-AGGREGATE", _zero, _count_adder, store, name, key_serde, Long()
+        )
 
-    def reduce(self, reducer: Callable[[Any, Any], Any], store: str | None = None,
-               name: str | None = None, key_serde: Any = None, value_serde: Any = None) -> KTable:
+    def reduce(
+        self,
+        reducer: Callable[[Any, Any], Any],
+        store: str | None = None,
+        name: str | None = None,
+        key_serde: Any = None,
+        value_serde: Any = None,
+    ) -> KTable:
         """Combine values per key with ``reducer(aggregate, value)``; the first value starts it."""
         _check(reducer, "reduce's reducer", "(aggregate, value) -> aggregate")
         return self._aggregate(
-            "reduce", "KSTREAM-REDUCE", None, lambda k, v, agg: reducer(agg, v), store, name,
-            key_serde, serde_for(value_serde) or self.value_serde,
+            "reduce",
+            "KSTREAM-REDUCE",
+            None,
+            lambda k, v, agg: reducer(agg, v),
+            store,
+            name,
+            key_serde,
+            serde_for(value_serde) or self.value_serde,
         )
 
     def aggregate(
@@ -83,13 +101,19 @@ class KGroupedStream:
         """Fold values per key: ``aggregator(key, value, aggregate)`` from ``initializer()``."""
         _check(initializer, "aggregate's initializer", "() -> aggregate")
         _check(aggregator, "aggregate's aggregator", "(key, value, aggregate) -> aggregate")
-        return self._aggregate("aggregate", "KSTREAM-AGGREGATE", initializer, aggregator, store,
-                               name, key_serde, serde_for(value_serde))
+        return self._aggregate(
+            "aggregate",
+            "KSTREAM-AGGREGATE",
+            initializer,
+            aggregator,
+            store,
+            name,
+            key_serde,
+            serde_for(value_serde),
+        )
 
     def windowed_by(self, windows: Any) -> Any:
-        raise TopologyError(
-            "windowed aggregations are not available yet in this version of strom"
-        )
+        raise TopologyError("windowed aggregations are not available yet in this version of strom")
 
     def _parent_node(self, base: str) -> GraphNode:
         stream = self._stream
@@ -103,8 +127,15 @@ class KGroupedStream:
         return node
 
     def _aggregate(
-        self, op: str, prefix: str, initializer: Any, aggregator: Any, store: str | None,
-        name: str | None, key_serde: Any, value_serde: Any,
+        self,
+        op: str,
+        prefix: str,
+        initializer: Any,
+        aggregator: Any,
+        store: str | None,
+        name: str | None,
+        key_serde: Any,
+        value_serde: Any,
     ) -> KTable:
         builder = self._stream._builder
         graph = builder.graph
@@ -114,19 +145,29 @@ class KGroupedStream:
         parent = self._parent_node(self._name or store_name)
         supplier = StreamAggregateSupplier(store_name, initializer, aggregator)
         node = ProcessorGraphNode(
-            name or graph.derived(prefix, lineage), lineage, [parent], supplier=supplier,
+            name or graph.derived(prefix, lineage),
+            lineage,
+            [parent],
+            supplier=supplier,
             stores=[materialize(builder, store_name, ks, value_serde)],
         )
         graph.add(node)
-        return KTable(builder, node, ks, value_serde, supplier, store_name,
-                      queryable=store is not None)
+        return KTable(
+            builder, node, ks, value_serde, supplier, store_name, queryable=store is not None
+        )
 
 
 class KGroupedTable:
     """A table re-grouped by a new key; aggregations add new values and subtract old ones."""
 
-    def __init__(self, builder: StreamsBuilder, node: GraphNode, key_serde: Any,
-                 value_serde: Any, name: str | None) -> None:
+    def __init__(
+        self,
+        builder: StreamsBuilder,
+        node: GraphNode,
+        key_serde: Any,
+        value_serde: Any,
+        name: str | None,
+    ) -> None:
         self._builder = builder
         self._node = node
         self.key_serde = key_serde
@@ -135,8 +176,9 @@ class KGroupedTable:
 
     def count(self, store: str | None = None, name: str | None = None) -> KTable:
         """Rows per group; a row leaving a group counts down (to 0, not deleted)."""
-        return self._aggregate("count", "KTABLE-AGGREGATE", _zero, _count_adder,
-                               _count_subtractor, store, name, Long())
+        return self._aggregate(
+            "count", "KTABLE-AGGREGATE", _zero, _count_adder, _count_subtractor, store, name, Long()
+        )
 
     def reduce(
         self,
@@ -150,9 +192,15 @@ class KGroupedTable:
         _check(adder, "reduce's adder", "(aggregate, value) -> aggregate")
         _check(subtractor, "reduce's subtractor", "(aggregate, value) -> aggregate")
         return self._aggregate(
-            "reduce", "KTABLE-REDUCE", None,
-            lambda k, v, agg: adder(agg, v), lambda k, v, agg: subtractor(agg, v),
-            store, name, serde_for(value_serde) or self.value_serde, "KTABLE-AGGREGATE",
+            "reduce",
+            "KTABLE-REDUCE",
+            None,
+            lambda k, v, agg: adder(agg, v),
+            lambda k, v, agg: subtractor(agg, v),
+            store,
+            name,
+            serde_for(value_serde) or self.value_serde,
+            "KTABLE-AGGREGATE",
         )
 
     def aggregate(
@@ -168,12 +216,28 @@ class KGroupedTable:
         _check(initializer, "aggregate's initializer", "() -> aggregate")
         _check(adder, "aggregate's adder", "(key, value, aggregate) -> aggregate")
         _check(subtractor, "aggregate's subtractor", "(key, value, aggregate) -> aggregate")
-        return self._aggregate("aggregate", "KTABLE-AGGREGATE", initializer, adder, subtractor,
-                               store, name, serde_for(value_serde))
+        return self._aggregate(
+            "aggregate",
+            "KTABLE-AGGREGATE",
+            initializer,
+            adder,
+            subtractor,
+            store,
+            name,
+            serde_for(value_serde),
+        )
 
     def _aggregate(
-        self, op: str, prefix: str, initializer: Any, adder: Any, subtractor: Any,
-        store: str | None, name: str | None, value_serde: Any, store_prefix: str | None = None,
+        self,
+        op: str,
+        prefix: str,
+        initializer: Any,
+        adder: Any,
+        subtractor: Any,
+        store: str | None,
+        name: str | None,
+        value_serde: Any,
+        store_prefix: str | None = None,
     ) -> KTable:
         builder = self._builder
         graph = builder.graph
@@ -181,17 +245,31 @@ class KGroupedTable:
         store_name = store or graph.derived(f"{store_prefix or prefix}-STATE-STORE", lineage)
         base = self._name or store_name
         repartition = RepartitionGraphNode(
-            f"{base}-repartition-node", graph.lineage([self._node], "repartition"), [self._node],
-            base=base, key_serde=self.key_serde, value_serde=ChangeSerde(self.value_serde),
+            f"{base}-repartition-node",
+            graph.lineage([self._node], "repartition"),
+            [self._node],
+            base=base,
+            key_serde=self.key_serde,
+            value_serde=ChangeSerde(self.value_serde),
         )
         graph.add(repartition)
         supplier = TableAggregateSupplier(store_name, initializer, adder, subtractor)
         supplier.send_old_values = True
         node = ProcessorGraphNode(
-            name or graph.derived(prefix, lineage), lineage, [repartition], supplier=supplier,
+            name or graph.derived(prefix, lineage),
+            lineage,
+            [repartition],
+            supplier=supplier,
             stores=[materialize(builder, store_name, self.key_serde, value_serde)],
         )
         graph.add(node)
-        table = KTable(builder, node, self.key_serde, value_serde, supplier, store_name,
-                       queryable=store is not None)
+        table = KTable(
+            builder,
+            node,
+            self.key_serde,
+            value_serde,
+            supplier,
+            store_name,
+            queryable=store is not None,
+        )
         return table

@@ -72,7 +72,10 @@ class KStream:
         return node
 
     def _stream(
-        self, node: GraphNode, key_serde: Any = ..., value_serde: Any = ...,
+        self,
+        node: GraphNode,
+        key_serde: Any = ...,
+        value_serde: Any = ...,
         repartition: bool | None = None,
     ) -> KStream:
         return KStream(
@@ -88,32 +91,42 @@ class KStream:
         """Keep the records for which ``predicate(key, value)`` is true."""
         check_callable(predicate, "filter", "(key, value) -> bool")
         return self._stream(
-            self._processor("KSTREAM-FILTER", "filter",
-                            lambda: ops.FilterProcessor(predicate), name)
+            self._processor(
+                "KSTREAM-FILTER", "filter", lambda: ops.FilterProcessor(predicate), name
+            )
         )
 
     def filter_not(self, predicate: Callable[[Any, Any], bool], name: str | None = None) -> KStream:
         """Drop the records for which ``predicate(key, value)`` is true."""
         check_callable(predicate, "filter_not", "(key, value) -> bool")
         return self._stream(
-            self._processor("KSTREAM-FILTER", "filter_not",
-                            lambda: ops.FilterProcessor(predicate, keep=False), name)
+            self._processor(
+                "KSTREAM-FILTER",
+                "filter_not",
+                lambda: ops.FilterProcessor(predicate, keep=False),
+                name,
+            )
         )
 
-    def map(self, mapper: Callable[[Any, Any], tuple[Any, Any]], name: str | None = None) -> KStream:
+    def map(
+        self, mapper: Callable[[Any, Any], tuple[Any, Any]], name: str | None = None
+    ) -> KStream:
         """Replace each record by ``mapper(key, value) -> (key, value)``; marks for repartition."""
         check_callable(mapper, "map", "(key, value) -> (key, value)")
         return self._stream(
             self._processor("KSTREAM-MAP", "map", lambda: ops.MapProcessor(mapper), name),
-            None, None, True,
+            None,
+            None,
+            True,
         )
 
     def map_values(self, mapper: Callable[[Any], Any], name: str | None = None) -> KStream:
         """Replace each value by ``mapper(value)``; the key (and partitioning) stays."""
         check_callable(mapper, "map_values", "(value) -> value")
         return self._stream(
-            self._processor("KSTREAM-MAPVALUES", "map_values",
-                            lambda: ops.MapValuesProcessor(mapper), name),
+            self._processor(
+                "KSTREAM-MAPVALUES", "map_values", lambda: ops.MapValuesProcessor(mapper), name
+            ),
             value_serde=None,
         )
 
@@ -121,9 +134,12 @@ class KStream:
         """Set each record's key to ``mapper(key, value)``; marks for repartition."""
         check_callable(mapper, "select_key", "(key, value) -> key")
         return self._stream(
-            self._processor("KSTREAM-KEY-SELECT", "select_key",
-                            lambda: ops.SelectKeyProcessor(mapper), name),
-            None, ..., True,
+            self._processor(
+                "KSTREAM-KEY-SELECT", "select_key", lambda: ops.SelectKeyProcessor(mapper), name
+            ),
+            None,
+            ...,
+            True,
         )
 
     def flat_map(
@@ -132,9 +148,12 @@ class KStream:
         """Replace each record by zero or more ``(key, value)`` pairs; marks for repartition."""
         check_callable(mapper, "flat_map", "(key, value) -> iterable of (key, value)")
         return self._stream(
-            self._processor("KSTREAM-FLATMAP", "flat_map",
-                            lambda: ops.FlatMapProcessor(mapper), name),
-            None, None, True,
+            self._processor(
+                "KSTREAM-FLATMAP", "flat_map", lambda: ops.FlatMapProcessor(mapper), name
+            ),
+            None,
+            None,
+            True,
         )
 
     def flat_map_values(
@@ -143,8 +162,12 @@ class KStream:
         """Replace each value by zero or more values, keeping the key."""
         check_callable(mapper, "flat_map_values", "(value) -> iterable of values")
         return self._stream(
-            self._processor("KSTREAM-FLATMAPVALUES", "flat_map_values",
-                            lambda: ops.FlatMapValuesProcessor(mapper), name),
+            self._processor(
+                "KSTREAM-FLATMAPVALUES",
+                "flat_map_values",
+                lambda: ops.FlatMapValuesProcessor(mapper),
+                name,
+            ),
             value_serde=None,
         )
 
@@ -176,7 +199,10 @@ class KStream:
         if other._builder is not self._builder:
             raise TopologyError("merge(): both streams must come from the same builder")
         node = self._processor(
-            "KSTREAM-MERGE", "merge", ops.PassThroughProcessor, name,
+            "KSTREAM-MERGE",
+            "merge",
+            ops.PassThroughProcessor,
+            name,
             parents=[self._node, other._node],
         )
         same_keys = self.key_serde == other.key_serde
@@ -231,13 +257,20 @@ class KStream:
         """Write through an internal ``<application.id>-<name>-repartition`` topic."""
         ks = serde_for(key_serde) or self.key_serde
         vs = serde_for(value_serde) or self.value_serde
-        node = self._repartition_node(name, ks, vs, "KSTREAM-REPARTITION", partitions, partitioner,
-                                      null_filter=False)
+        node = self._repartition_node(
+            name, ks, vs, "KSTREAM-REPARTITION", partitions, partitioner, null_filter=False
+        )
         return KStream(self._builder, node, ks, vs, False)
 
     def _repartition_node(
-        self, base: str | None, key_serde: Any, value_serde: Any, prefix: str,
-        partitions: int | None = None, partitioner: Any = None, null_filter: bool = True,
+        self,
+        base: str | None,
+        key_serde: Any,
+        value_serde: Any,
+        prefix: str,
+        partitions: int | None = None,
+        partitioner: Any = None,
+        null_filter: bool = True,
     ) -> RepartitionGraphNode:
         graph = self._builder.graph
         lineage = graph.lineage([self._node], "repartition")
@@ -304,11 +337,18 @@ class KStream:
         vs = serde_for(value_serde) or self.value_serde
         parent = self
         if self._repartition_required:
-            parent = KStream(self._builder, self._repartition_node(
-                store or name, ks, vs, "KSTREAM-TOTABLE"), ks, vs)
+            parent = KStream(
+                self._builder,
+                self._repartition_node(store or name, ks, vs, "KSTREAM-TOTABLE"),
+                ks,
+                vs,
+            )
         supplier = TableSourceSupplier(store)  # materialized when named or needed later
         node = parent._processor(
-            "KSTREAM-TOTABLE", "to_table", supplier, name,
+            "KSTREAM-TOTABLE",
+            "to_table",
+            supplier,
+            name,
             stores=[materialize(self._builder, store, ks, vs)] if store else [],
         )
         return KTable(self._builder, node, ks, vs, supplier, store, queryable=store is not None)
@@ -329,9 +369,16 @@ class KStream:
                     f"StreamsBuilder.add_state_store(...) first (stores: {known})"
                 )
         return self._stream(
-            self._processor("KSTREAM-PROCESSOR", "process", processor_supplier, name,
-                            store_names=list(store_names)),
-            None, None, True,
+            self._processor(
+                "KSTREAM-PROCESSOR",
+                "process",
+                processor_supplier,
+                name,
+                store_names=list(store_names),
+            ),
+            None,
+            None,
+            True,
         )
 
     def __repr__(self) -> str:

@@ -90,15 +90,21 @@ class KTable:
         if s.store_name is None:
             graph = self._builder.graph
             name = graph.derived("KTABLE-SOURCE-STATE-STORE", self._node.lineage)
-            self._node.stores.append(materialize(self._builder, name, self.key_serde,
-                                                 self.value_serde))
+            self._node.stores.append(
+                materialize(self._builder, name, self.key_serde, self.value_serde)
+            )
             s.store_name = name
             self._store_name = name
         return s.store_name
 
     # ---- operators -----------------------------------------------------------------------------
     def _table_op(
-        self, prefix: str, op: str, supplier: Any, name: str | None, store: str | None,
+        self,
+        prefix: str,
+        op: str,
+        supplier: Any,
+        name: str | None,
+        store: str | None,
         value_serde: Any,
     ) -> KTable:
         graph = self._builder.graph
@@ -108,47 +114,68 @@ class KTable:
             lineage,
             [self._node],
             supplier=supplier,
-            stores=[materialize(self._builder, store, self.key_serde, value_serde)] if store else [],
+            stores=[materialize(self._builder, store, self.key_serde, value_serde)]
+            if store
+            else [],
         )
         graph.add(node)
-        return KTable(self._builder, node, self.key_serde, value_serde, supplier, store,
-                      queryable=store is not None, parent=self)
+        return KTable(
+            self._builder,
+            node,
+            self.key_serde,
+            value_serde,
+            supplier,
+            store,
+            queryable=store is not None,
+            parent=self,
+        )
 
     def filter(
-        self, predicate: Callable[[Any, Any], bool], store: str | None = None,
+        self,
+        predicate: Callable[[Any, Any], bool],
+        store: str | None = None,
         name: str | None = None,
     ) -> KTable:
         """Rows for which ``predicate(key, value)`` holds; others become deletes."""
         return self._filter(predicate, True, store, name, "filter")
 
     def filter_not(
-        self, predicate: Callable[[Any, Any], bool], store: str | None = None,
+        self,
+        predicate: Callable[[Any, Any], bool],
+        store: str | None = None,
         name: str | None = None,
     ) -> KTable:
         """Rows for which ``predicate(key, value)`` does not hold."""
         return self._filter(predicate, False, store, name, "filter_not")
 
-    def _filter(self, predicate: Any, keep: bool, store: str | None, name: str | None,
-                op: str) -> KTable:
+    def _filter(
+        self, predicate: Any, keep: bool, store: str | None, name: str | None, op: str
+    ) -> KTable:
         if not callable(predicate):
-            raise TopologyError(f"KTable.{op}() takes a function (key, value) -> bool, "
-                                f"got {predicate!r}")
+            raise TopologyError(
+                f"KTable.{op}() takes a function (key, value) -> bool, got {predicate!r}"
+            )
         supplier = TableFilterSupplier(predicate, keep, store)
         # a filter asks its parent for old values, to drop deletes of rows it never passed
         supplier.send_old_values = self._enable_send_old_values(False)
         return self._table_op("KTABLE-FILTER", op, supplier, name, store, self.value_serde)
 
     def map_values(
-        self, mapper: Callable[[Any], Any], store: str | None = None, name: str | None = None,
+        self,
+        mapper: Callable[[Any], Any],
+        store: str | None = None,
+        name: str | None = None,
         value_serde: Any = None,
     ) -> KTable:
         """Each row's value replaced by ``mapper(value)`` (deletes stay deletes)."""
         if not callable(mapper):
-            raise TopologyError(f"KTable.map_values() takes a function (value) -> value, "
-                                f"got {mapper!r}")
+            raise TopologyError(
+                f"KTable.map_values() takes a function (value) -> value, got {mapper!r}"
+            )
         supplier = TableMapValuesSupplier(mapper, store)
-        return self._table_op("KTABLE-MAPVALUES", "map_values", supplier, name, store,
-                              serde_for(value_serde))
+        return self._table_op(
+            "KTABLE-MAPVALUES", "map_values", supplier, name, store, serde_for(value_serde)
+        )
 
     def to_stream(self, name: str | None = None) -> KStream:
         """The stream of this table's updates; a delete becomes a record with a None value."""
@@ -158,7 +185,9 @@ class KTable:
         lineage = graph.lineage([self._node], "to_stream")
         node: GraphNode = graph.add(
             ProcessorGraphNode(
-                name or graph.derived("KTABLE-TOSTREAM", lineage), lineage, [self._node],
+                name or graph.derived("KTABLE-TOSTREAM", lineage),
+                lineage,
+                [self._node],
                 supplier=TableToStreamProcessor,
             )
         )
@@ -183,11 +212,15 @@ class KTable:
         lineage = graph.lineage([self._node], "group_by")
         node = graph.add(
             ProcessorGraphNode(
-                graph.derived("KTABLE-SELECT", lineage), lineage, [self._node],
+                graph.derived("KTABLE-SELECT", lineage),
+                lineage,
+                [self._node],
                 supplier=TableRepartitionMapSupplier(selector),
             )
         )
-        return KGroupedTable(self._builder, node, serde_for(key_serde), serde_for(value_serde), name)
+        return KGroupedTable(
+            self._builder, node, serde_for(key_serde), serde_for(value_serde), name
+        )
 
     def __repr__(self) -> str:
         return f"KTable({self._node.name!r}, store={self._store_name!r})"

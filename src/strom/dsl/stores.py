@@ -9,7 +9,9 @@ from strom.state import Stores
 from strom.state.api import StoreBuilder
 
 
-def materialize(builder: Any, name: str, key_serde: Any, value_serde: Any) -> StoreBuilder[Any, Any]:
+def materialize(
+    builder: Any, name: str, key_serde: Any, value_serde: Any
+) -> StoreBuilder[Any, Any]:
     """A cached, logged timestamped key-value store (``default.dsl.store`` picks the kind)."""
     kind = str(builder.config.get("default.dsl.store", "rocksDB"))
     if kind.lower() in ("rocksdb", "rocks_db", "persistent"):

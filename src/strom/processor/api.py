@@ -99,14 +99,14 @@ class Processor(ABC, Generic[KIn, VIn]):
     ...         self.context.forward(record.with_value(record.value.upper()))
     """
 
-    def init(self, context: ProcessorContext) -> None:  # noqa: B027 - optional hook
+    def init(self, context: ProcessorContext) -> None:
         """Called once before the first record, with the processor's context."""
 
     @abstractmethod
     def process(self, record: Record[KIn, VIn]) -> None:
         """Process one record."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Called once when the task closes."""
 
 

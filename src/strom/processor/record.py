@@ -28,7 +28,9 @@ class Record(Generic[K, V]):
         self.key = key
         self.value = value
         self.timestamp = timestamp
-        self.headers: Headers = headers if headers.__class__ is tuple else normalize_headers(headers)
+        self.headers: Headers = (
+            headers if headers.__class__ is tuple else normalize_headers(headers)
+        )
 
     def with_key(self, key: Any) -> Record[Any, V]:
         r = _new(Record)

@@ -169,12 +169,18 @@ class TaskContext(NodeContext):
     # ---- StateStoreContext -----------------------------------------------------------------
     def register(self, store: StateStore, restore: RestoreCallback) -> None:
         if store.name in self.registered:
-            raise StoreError(f"state store {store.name!r} is registered twice in task {self._task_id}")
+            raise StoreError(
+                f"state store {store.name!r} is registered twice in task {self._task_id}"
+            )
         self.registered[store.name] = (store, restore)
 
     def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int) -> None:
         self.record_collector.send(
-            self._changelogs[store_name], key, value, timestamp, EMPTY_HEADERS,
+            self._changelogs[store_name],
+            key,
+            value,
+            timestamp,
+            EMPTY_HEADERS,
             self._task_id.partition,
         )
 
@@ -195,5 +201,6 @@ class TaskContext(NodeContext):
         try:
             schedule.callback(now)
         finally:
-            (self.node, self.topic, self.partition, self.offset, self.timestamp,
-             self.headers) = saved
+            (self.node, self.topic, self.partition, self.offset, self.timestamp, self.headers) = (
+                saved
+            )

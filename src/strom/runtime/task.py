@@ -62,8 +62,14 @@ class StreamTask:
         self.config = config
         self.metrics = TaskMetrics()
         self.context = TaskContext(
-            task_id, application_id, config, collector, clock, topology.stores,
-            topology.changelogs, state_dir,
+            task_id,
+            application_id,
+            config,
+            collector,
+            clock,
+            topology.stores,
+            topology.changelogs,
+            state_dir,
         )
         self.context.metrics = self.metrics
         self._queues: dict[TopicPartition, deque[ConsumerRecord]] = {}
@@ -195,7 +201,10 @@ class StreamTask:
             self.metrics.skipped_deserialization += 1
             log.warning(
                 "skipping record topic=%s partition=%s offset=%s: %s",
-                raw.topic, raw.partition, raw.offset, msg,
+                raw.topic,
+                raw.partition,
+                raw.offset,
+                msg,
             )
             return None
         raise DeserializationError(

@@ -45,9 +45,7 @@ class StateStoreContext(Protocol):
     def register(self, store: StateStore, restore: RestoreCallback) -> None:
         """Register a top-level store; the host restores its changelog through ``restore``."""
 
-    def log_change(
-        self, store_name: str, key: bytes, value: bytes | None, timestamp: int
-    ) -> None:
+    def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int) -> None:
         """Append a change of ``store_name`` to its changelog topic."""
 
     def changelog_topic(self, store_name: str) -> str:
@@ -169,8 +167,9 @@ class StoreBuilder(ABC, Generic[K, V]):
     def with_caching_disabled(self) -> StoreBuilder[K, V]: ...
 
     @abstractmethod
-    def with_logging_enabled(self, config: Mapping[str, str] | None = None) -> StoreBuilder[K, V]:
-        ...
+    def with_logging_enabled(
+        self, config: Mapping[str, str] | None = None
+    ) -> StoreBuilder[K, V]: ...
 
     @abstractmethod
     def with_logging_disabled(self) -> StoreBuilder[K, V]: ...

@@ -129,9 +129,19 @@ class CachingKeyValueStore(KeyValueStore[bytes, bytes]):
             self.enabled = False
             self.wrapped.init(context, root)
             w = self.wrapped
-            for op in ("get", "put", "put_if_absent", "put_all", "delete", "range",
-                       "reverse_range", "all", "reverse_all", "prefix_scan",
-                       "approximate_num_entries"):
+            for op in (
+                "get",
+                "put",
+                "put_if_absent",
+                "put_all",
+                "delete",
+                "range",
+                "reverse_range",
+                "all",
+                "reverse_all",
+                "prefix_scan",
+                "approximate_num_entries",
+            ):
                 setattr(self, op, getattr(w, op))
             return
         self.wrapped.init(self._flush_context, root)  # type: ignore[arg-type]

@@ -80,9 +80,10 @@ def build_processor_topology(
             )
             for t in node.topics:  # type: ignore[attr-defined]
                 pt.sources[t] = node  # type: ignore[assignment]
-                if t != t.removeprefix(f"{application_id}-") and t.removeprefix(
-                    f"{application_id}-"
-                ) in internal:
+                if (
+                    t != t.removeprefix(f"{application_id}-")
+                    and t.removeprefix(f"{application_id}-") in internal
+                ):
                     pt.repartition_topics.add(t)
         elif d.kind == "sink":
             node = SinkNode(

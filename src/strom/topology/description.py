@@ -1,4 +1,4 @@
-"""``Topology.describe()``: sub-topologies, nodes, topics and stores, in Kafka Streams' text form."""
+"""``Topology.describe()``: sub-topologies, nodes, topics and stores, as Kafka Streams prints."""
 
 from __future__ import annotations
 

@@ -76,7 +76,9 @@ class ProcessorNode:
 
     __slots__ = ("children", "context", "name", "processor", "store_names")
 
-    def __init__(self, name: str, processor: Processor[Any, Any] | None, store_names: tuple[str, ...] = ()):
+    def __init__(
+        self, name: str, processor: Processor[Any, Any] | None, store_names: tuple[str, ...] = ()
+    ):
         self.name = name
         self.processor = processor
         self.store_names = store_names
@@ -192,6 +194,4 @@ class SinkNode(ProcessorNode):
             def partitioner(n: int, _t: str = topic) -> int | None:
                 return p(_t, k, v, n)
 
-        self.collector.send(
-            topic, key, value, record.timestamp, record.headers, None, partitioner
-        )
+        self.collector.send(topic, key, value, record.timestamp, record.headers, None, partitioner)

@@ -19,6 +19,7 @@ from strom.topology.nodes import StreamPartitioner, TimestampExtractor, TopicNam
 
 _LEGAL = re.compile(r"^[a-zA-Z0-9._-]+$")
 
+
 @dataclass
 class NodeDef:
     """One node as declared; built into a fresh node per task."""
@@ -37,6 +38,7 @@ class NodeDef:
     partitioner: StreamPartitioner | None = None
     children: list[str] = field(default_factory=list)
 
+
 @dataclass
 class InternalTopic:
     """A topic the application owns: repartition topics (changelogs are derived from stores)."""
@@ -46,15 +48,18 @@ class InternalTopic:
     partitions: int | None = None
     config: dict[str, str] = field(default_factory=dict)
 
+
 @dataclass
 class StoreDef:
     builder: StoreBuilder[Any, Any]
     processors: list[str] = field(default_factory=list)
 
+
 def check_name(name: object, what: str) -> str:
     if not isinstance(name, str) or not name:
         raise TopologyError(f"{what} must be a non-empty string, got {name!r}")
     return name
+
 
 class Topology:
     """A graph of sources, processors and sinks, with the state stores they use.
@@ -112,9 +117,7 @@ class Topology:
         )
         return self
 
-    def add_processor(
-        self, name: str, supplier: ProcessorSupplier, *parent_names: str
-    ) -> Topology:
+    def add_processor(self, name: str, supplier: ProcessorSupplier, *parent_names: str) -> Topology:
         """Add a processor made by ``supplier()`` (a Processor class works), child of parents."""
         self._check_new(name, "processor")
         if not callable(supplier):
@@ -159,7 +162,9 @@ class Topology:
             self.nodes[p].children.append(name)
         return self
 
-    def add_state_store(self, store_builder: StoreBuilder[Any, Any], *processor_names: str) -> Topology:
+    def add_state_store(
+        self, store_builder: StoreBuilder[Any, Any], *processor_names: str
+    ) -> Topology:
         """Add a store (from ``strom.state.Stores``) and connect it to the processors named."""
         if not isinstance(store_builder, StoreBuilder):
             raise TopologyError(
@@ -176,7 +181,9 @@ class Topology:
             self.connect_processor_and_state_stores(p, name)
         return self
 
-    def connect_processor_and_state_stores(self, processor_name: str, *store_names: str) -> Topology:
+    def connect_processor_and_state_stores(
+        self, processor_name: str, *store_names: str
+    ) -> Topology:
         """Give processor ``processor_name`` access to stores already added."""
         node = self.nodes.get(processor_name)
         if node is None or node.kind != "processor":
@@ -191,7 +198,8 @@ class Topology:
                     + (
                         f"; stores added: {sorted(self.stores)}"
                         if self.stores
-                        else "; add it with Topology.add_state_store / StreamsBuilder.add_state_store"
+                        else "; add it with Topology.add_state_store or "
+                        "StreamsBuilder.add_state_store"
                     )
                 )
             if s not in node.stores:
@@ -201,7 +209,10 @@ class Topology:
         return self
 
     def add_internal_topic(
-        self, name: str, kind: str = "repartition", partitions: int | None = None,
+        self,
+        name: str,
+        kind: str = "repartition",
+        partitions: int | None = None,
         config: Mapping[str, str] | None = None,
     ) -> Topology:
         """Declare an application-owned topic (named ``<application.id>-<name>`` at run time)."""
@@ -258,8 +269,12 @@ class Topology:
             if not d.processors:
                 raise TopologyError(f"state store {s!r} is not connected to any processor")
 
-    def build(self, application_id: str, config: Mapping[str, Any] | None = None,
-              subtopology: int | None = None) -> Any:
+    def build(
+        self,
+        application_id: str,
+        config: Mapping[str, Any] | None = None,
+        subtopology: int | None = None,
+    ) -> Any:
         """Fresh nodes and stores for one task (all sub-topologies unless one is named)."""
         from strom.topology.build import build_processor_topology
 
@@ -278,8 +293,7 @@ class Topology:
             node = self.nodes.get(p)
             if node is None:
                 raise TopologyError(
-                    f"node {name!r} names parent {p!r}, which is not added"
-                    + self._known("nodes")
+                    f"node {name!r} names parent {p!r}, which is not added" + self._known("nodes")
                 )
             if node.kind == "sink":
                 raise TopologyError(f"node {name!r}: sink {p!r} cannot be a parent")
@@ -292,6 +306,7 @@ class Topology:
 
     def __repr__(self) -> str:
         return f"Topology({len(self.nodes)} nodes, {len(self.stores)} stores)"
+
 
 __all__ = ["InternalTopic", "NodeDef", "StoreDef", "Topology", "check_name"]
 

@@ -127,7 +127,11 @@ class TableAggregateProcessor(Processor[Any, Any]):
             agg = s.subtractor(key, change.old, agg)
         if change.new is not None:
             if agg is None:
-                agg = change.new if s.initializer is None else s.adder(key, change.new, s.initializer())
+                agg = (
+                    change.new
+                    if s.initializer is None
+                    else s.adder(key, change.new, s.initializer())
+                )
             else:
                 agg = s.adder(key, change.new, agg)
         self.store.put(key, None if agg is None else ValueAndTimestamp(agg, ts))

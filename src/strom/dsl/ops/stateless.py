@@ -107,8 +107,12 @@ class PassThroughProcessor(Processor[Any, Any]):
 class BranchProcessor(Processor[Any, Any]):
     """``split()``: the first matching predicate wins; its branch child gets the record."""
 
-    def __init__(self, predicates: list[Callable[[Any, Any], bool]], children: list[str],
-                 default_child: str | None) -> None:
+    def __init__(
+        self,
+        predicates: list[Callable[[Any, Any], bool]],
+        children: list[str],
+        default_child: str | None,
+    ) -> None:
         self.predicates = predicates
         self.children = children
         self.default_child = default_child

@@ -62,8 +62,11 @@ class TableSourceProcessor(Processor[Any, Any]):
             log.warning(
                 "Detected out-of-order KTable update for %s, old timestamp=[%s] new "
                 "timestamp=[%s]. topic=[%s] partition=[%s] offset=[%s].",
-                self.s.store_name, old.timestamp, record.timestamp,
-                meta.topic if meta else None, meta.partition if meta else -1,
+                self.s.store_name,
+                old.timestamp,
+                record.timestamp,
+                meta.topic if meta else None,
+                meta.partition if meta else -1,
                 meta.offset if meta else -1,
             )
         value = record.value
@@ -74,8 +77,9 @@ class TableSourceProcessor(Processor[Any, Any]):
 
 
 class TableFilterSupplier(TableSupplier):
-    def __init__(self, predicate: Callable[[Any, Any], bool], keep: bool,
-                 store_name: str | None) -> None:
+    def __init__(
+        self, predicate: Callable[[Any, Any], bool], keep: bool, store_name: str | None
+    ) -> None:
         super().__init__(store_name)
         self.predicate = predicate
         self.keep = keep
