@@ -220,3 +220,34 @@ def test_build_time_errors_are_clear(build, message):
     with pytest.raises(TopologyError, match=message):
         build(b)
         b.build()
+
+
+def test_join_with_nothing_is_a_clear_build_error():
+    b = StreamsBuilder()
+    with pytest.raises(TopologyError, match=r"join\(\) joins this stream with a KStream"):
+        b.stream("in").join(None, lambda a, b: a)
+
+
+def test_process_with_a_store_added_to_the_builder():
+    from strom.processor import Processor
+    from strom.state import Stores
+
+    class Dedupe(Processor):
+        def init(self, context):
+            self.context = context
+            self.seen = context.get_state_store("seen")
+
+        def process(self, record):
+            if self.seen.put_if_absent(record.value, record.timestamp) is None:
+                self.context.forward(record)
+
+    def build(b: StreamsBuilder) -> None:
+        b.add_state_store(
+            Stores.key_value_store_builder(Stores.in_memory_key_value_store("seen"), S, Integer())
+        )
+        b.stream("in", key_serde=S, value_serde=S).process(Dedupe, "seen").to(
+            "out", key_serde=S, value_serde=S
+        )
+
+    out = drive(build, [("a", "x", 1), ("b", "x", 2), ("c", "y", 3)])
+    assert out["out"] == [("a", "x", 1), ("c", "y", 3)]

@@ -381,5 +381,27 @@ class KStream:
             True,
         )
 
+    # ---- joins ---------------------------------------------------------------------------------
+    def join(self, other: Any, *args: Any, **kwargs: Any) -> KStream:
+        """Join with a KStream (windowed), a KTable or a GlobalKTable (joins issue)."""
+        return self._join("join", other)
+
+    def left_join(self, other: Any, *args: Any, **kwargs: Any) -> KStream:
+        return self._join("left_join", other)
+
+    def outer_join(self, other: Any, *args: Any, **kwargs: Any) -> KStream:
+        return self._join("outer_join", other)
+
+    def _join(self, op: str, other: Any) -> KStream:
+        from strom.dsl.ktable import GlobalKTable, KTable
+
+        if not isinstance(other, KStream | KTable | GlobalKTable):
+            raise TopologyError(
+                f"{op}() joins this stream with a KStream, KTable or GlobalKTable; got {other!r}"
+            )
+        raise TopologyError(
+            f"{op}() with a {type(other).__name__} is not available in this version of strom"
+        )
+
     def __repr__(self) -> str:
         return f"KStream({self._node.name!r})"
