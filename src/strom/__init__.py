@@ -11,6 +11,7 @@
 """
 
 from strom.app import App
+from strom.client import Client
 from strom.dsl import GlobalKTable, KStream, KTable, StreamsBuilder
 from strom.model import Model
 from strom.topology.topology import Topology
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "App",
+    "Client",
     "GlobalKTable",
     "JoinWindows",
     "KStream",

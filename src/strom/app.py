@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import signal
+import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from strom.backends.api import DEFAULT_BROKER
 from strom.core.errors import ConfigError, StromError
 from strom.dsl.builder import StreamsBuilder
+from strom.runtime.config import streams_config
+from strom.runtime.worker import StreamWorker
 from strom.topology.topology import Topology
 
-DEFAULT_BROKER = "local://.strom"
+log = logging.getLogger("strom.app")
+
 
 
 def options_to_config(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,6 +56,9 @@ class App(StreamsBuilder):
         self.application_id = application_id
         self.broker = broker or DEFAULT_BROKER
         self._topology: Topology | None = None
+        self._running: StreamWorker | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     @property
     def topology(self) -> Topology:
@@ -56,9 +67,83 @@ class App(StreamsBuilder):
             self._topology = self.build()
         return self._topology
 
+    # ---- running -------------------------------------------------------------------------------
+    def _worker(self) -> StreamWorker:
+        from strom.backends.registry import open_backend
+
+        config = dict(self.config)
+        if "state.dir" not in config and self.broker.startswith("local://"):
+            config["state.dir"] = str(Path(self.broker.removeprefix("local://")) / "state")
+        cfg = streams_config(config)
+        backend = open_backend(self.broker)
+        try:
+            worker = StreamWorker(self.topology, cfg, backend)
+            worker.start()
+        except BaseException:
+            backend.close()
+            raise
+        return worker
+
     def run(self) -> None:
-        """Run until stopped (SIGINT/SIGTERM). Needs the runtime (the embedded log issue)."""
-        raise StromError(
-            "App.run() needs the runtime and a backend, which this version of strom does not "
-            "have yet; test the topology with strom.testing.TopologyTestDriver(app.topology)"
-        )
+        """Run until SIGINT/SIGTERM (or :meth:`close` from another thread), then shut down
+        cleanly: commit, write checkpoints, leave the group."""
+        worker = self._worker()
+        self._running = worker
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, lambda *_: worker.stop())
+        try:
+            worker.run()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            worker.backend.close()
+            self._running = None
+
+    def start(self) -> None:
+        """Run in a background thread (for embedding); :meth:`close` stops it."""
+        if self._thread is not None:
+            raise StromError(f"App {self.application_id!r} is already started")
+        worker = self._worker()
+        self._running = worker
+        self._error = None
+
+        def target() -> None:
+            try:
+                worker.run()
+            except BaseException as e:
+                self._error = e
+                log.exception("App %s stopped with an error", self.application_id)
+            finally:
+                worker.backend.close()
+
+        self._thread = threading.Thread(target=target, name=f"strom-{self.application_id}",
+                                        daemon=True)
+        self._thread.start()
+
+    def close(self, timeout: float | None = 30.0) -> None:
+        """Stop processing, commit and close; re-raises an error that stopped the app."""
+        worker, thread = self._running, self._thread
+        if worker is not None:
+            worker.stop()
+        if thread is not None:
+            thread.join(timeout)
+            self._thread = None
+        self._running = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise StromError(f"App {self.application_id!r} failed: {error}") from error
+
+    @property
+    def is_running(self) -> bool:
+        """True while processing (False once stopped, or after an error stopped it)."""
+        if self._thread is not None and not self._thread.is_alive():
+            return False
+        return self._running is not None and not self._running.stopping
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -8,5 +8,18 @@ from strom.backends.api import (
     TopicPartition,
     Transaction,
 )
+from strom.backends.local import LocalBackend
+from strom.backends.memory import MemoryBackend
+from strom.backends.registry import open_backend
 
-__all__ = ["Backend", "Membership", "ProducerRecord", "TopicInfo", "TopicPartition", "Transaction"]
+__all__ = [
+    "Backend",
+    "LocalBackend",
+    "Membership",
+    "MemoryBackend",
+    "ProducerRecord",
+    "TopicInfo",
+    "TopicPartition",
+    "Transaction",
+    "open_backend",
+]

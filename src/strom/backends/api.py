@@ -16,6 +16,9 @@ from strom.core.types import EMPTY_HEADERS, Headers
 
 TopicPartition = tuple[str, int]
 
+#: The log an App or Client uses when none is named: the embedded, durable local one.
+DEFAULT_BROKER = "local://.strom"
+
 
 class ProducerRecord(NamedTuple):
     """A record to append; ``partition=None`` lets the backend partition by key (murmur2)."""

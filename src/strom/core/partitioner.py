@@ -7,7 +7,7 @@ Records without a key (and without an explicit partition) are spread round-robin
 >>> murmur2(b"foobar")
 -790332482
 >>> partition_for_key(b"foobar", 3)
-1
+0
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def partition_for_key(key: bytes, num_partitions: int) -> int:
     """The partition Kafka's default partitioner picks for ``key``.
 
     >>> partition_for_key(b"kafka", 6)
-    2
+    4
     """
     return _positive_hash(key) % num_partitions
 
@@ -76,7 +76,7 @@ class DefaultPartitioner:
 
     >>> p = DefaultPartitioner()
     >>> p.partition("t", b"foobar", 3), p.partition("t", None, 3), p.partition("t", None, 3)
-    (1, 0, 1)
+    (0, 0, 1)
     """
 
     __slots__ = ("_next",)

@@ -87,10 +87,19 @@ class StreamTask:
 
     # ---- lifecycle -------------------------------------------------------------------------
     def initialize(self) -> None:
-        """Open the stores (registering them for restore), then init every processor."""
+        """Open the stores, then init every processor (no restoration: the test driver)."""
+        self.init_stores()
+        self.init_processors()
+
+    def init_stores(self) -> None:
+        """Open the stores; each registers its restore callback with the context."""
         ctx = self.context
         for store in self.topology.stores.values():
             store.init(ctx, store)
+
+    def init_processors(self) -> None:
+        """Init every processor, once its stores are restored."""
+        ctx = self.context
         for node in self.topology.nodes:
             ctx.node = node
             node.init(ctx)
@@ -128,6 +137,11 @@ class StreamTask:
                     raise StreamsError(f"task {self.id} has no source for topic {r.topic!r}")
                 q = queues[tp] = deque()
             q.append(r)
+
+    def queued(self, tp: TopicPartition) -> int:
+        """Records added for ``tp`` and not yet processed."""
+        q = self._queues.get(tp)
+        return len(q) if q is not None else 0
 
     def has_records(self) -> bool:
         return any(self._queues.values())

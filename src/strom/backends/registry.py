@@ -1,0 +1,44 @@
+"""Pick a backend from a broker URL: ``memory://[NAME]``, ``local://PATH``, ``kafka://...``."""
+
+from __future__ import annotations
+
+from strom.backends.api import Backend
+from strom.core.errors import BackendError
+
+__all__ = ["SCHEMES", "open_backend"]
+
+#: The URL schemes strom understands, with an example of each.
+SCHEMES = {
+    "memory": "memory:// or memory://NAME (in-process; same NAME, same log)",
+    "local": "local://PATH (embedded durable log in the directory PATH)",
+    "kafka": "kafka://host:port[,host:port] (Apache Kafka; needs the 'kafka' extra)",
+}
+
+
+def open_backend(url: str) -> Backend:
+    """Open the backend a broker URL names.
+
+    >>> open_backend("memory://")
+    MemoryBackend('memory://')
+    >>> open_backend("redis://localhost")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    strom.core.errors.BackendError: unsupported broker URL 'redis://localhost': use one of ...
+    """
+    if not isinstance(url, str):
+        raise BackendError(f"broker URL must be a str, got {type(url).__name__}: {url!r}")
+    scheme, sep, _ = url.partition("://")
+    if sep and scheme == "memory":
+        from strom.backends.memory import MemoryBackend
+
+        return MemoryBackend(url)
+    if sep and scheme == "local":
+        from strom.backends.local import LocalBackend
+
+        return LocalBackend(url)
+    if sep and scheme == "kafka":
+        raise BackendError(
+            f"{url!r}: the kafka backend needs the 'kafka' extra "
+            "(pip install 'strom[kafka]'), and is not available in this version yet"
+        )
+    supported = "; ".join(SCHEMES.values())
+    raise BackendError(f"unsupported broker URL {url!r}: use one of {supported}")

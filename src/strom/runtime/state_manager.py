@@ -1,0 +1,93 @@
+"""A task's state on disk and in its changelogs: checkpoints, wiping, and restoration.
+
+Persistent stores keep a checkpoint (``<task dir>/.checkpoint``: changelog offsets their data
+matches). At start a task restores each logged store from its checkpoint (persistent) or from
+the beginning (in-memory) to the changelog's end. Under exactly_once_v2 the checkpoint is
+removed while the task runs and written only at a clean close, so a crash leaves none and the
+persistent stores are wiped and rebuilt from the changelog (Kafka Streams does the same).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from strom.backends.api import Backend
+from strom.core.types import TaskId
+from strom.runtime.context import TaskContext
+
+log = logging.getLogger("strom.restore")
+
+CHECKPOINT = ".checkpoint"
+
+
+class StateManager:
+    """Checkpoints and restoration for one task."""
+
+    def __init__(self, task_id: TaskId, task_dir: Path, backend: Backend, eos: bool) -> None:
+        self.task_id = task_id
+        self.task_dir = task_dir
+        self.backend = backend
+        self.eos = eos
+        self.checkpoint: dict[str, int] | None = None
+        self.restored = 0
+
+    @property
+    def _file(self) -> Path:
+        return self.task_dir / CHECKPOINT
+
+    def prepare(self) -> None:
+        """Before the stores open: read the checkpoint; wipe persistent state that has none."""
+        path = self._file
+        if path.exists():
+            try:
+                self.checkpoint = {str(k): int(v) for k, v in json.loads(path.read_text()).items()}
+            except (ValueError, OSError) as e:
+                log.warning("task %s: unreadable checkpoint %s (%s); restoring from scratch",
+                            self.task_id, path, e)
+                self.checkpoint = None
+            if self.eos:
+                path.unlink(missing_ok=True)  # only a clean close writes it back
+        rocks = self.task_dir / "rocksdb"
+        if self.checkpoint is None and rocks.exists():
+            log.info("task %s: no checkpoint; wiping local state to restore it from changelogs",
+                     self.task_id)
+            shutil.rmtree(rocks, ignore_errors=True)
+
+    def restore(self, context: TaskContext, changelogs: dict[str, str]) -> int:
+        """Replay each registered store's changelog partition; returns records restored."""
+        partition = self.task_id.partition
+        total = 0
+        for name, (store, callback) in context.registered.items():
+            topic = changelogs.get(name)
+            if topic is None:
+                continue
+            begin, end = self.backend.offsets(topic, partition)
+            start = begin
+            if store.persistent and self.checkpoint is not None and topic in self.checkpoint:
+                start = max(begin, self.checkpoint[topic])
+            offset = start
+            while offset < end:
+                batch = self.backend.fetch(topic, partition, offset, 10_000)
+                if not batch:
+                    break
+                callback([(r.key, r.value, r.timestamp) for r in batch])
+                total += len(batch)
+                offset = batch[-1].offset + 1
+            if offset > start:
+                log.info("task %s: restored %s from %s[%s] offsets %s..%s",
+                         self.task_id, name, topic, partition, start, offset)
+        self.restored = total
+        return total
+
+    def write_checkpoint(self, changelogs: dict[str, str]) -> None:
+        """Record how far the changelogs go: the stores' data matches them (after a flush)."""
+        partition = self.task_id.partition
+        offsets = {t: self.backend.offsets(t, partition)[1] for t in set(changelogs.values())}
+        self.task_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.task_dir / (CHECKPOINT + ".tmp")
+        tmp.write_text(json.dumps(offsets))
+        os.replace(tmp, self._file)

@@ -1,0 +1,260 @@
+"""``StreamWorker``: the poll -> process -> commit loop of one application instance.
+
+It joins the application's group on the backend, owns the tasks of the partition numbers
+assigned to it, restores their state, fetches their input in batches, processes, punctuates
+and commits every ``commit.interval.ms`` (one transaction under exactly_once_v2).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from strom.backends.api import Backend, TopicPartition
+from strom.core.errors import StromError
+from strom.core.types import TaskId
+from strom.runtime.collector import BufferingCollector
+from strom.runtime.config import EXACTLY_ONCE_V2
+from strom.runtime.state_manager import StateManager
+from strom.runtime.task import StreamTask
+from strom.runtime.topics import TopicPlan, plan_topics
+from strom.topology.topology import Topology
+
+log = logging.getLogger("strom.worker")
+
+#: Records buffered per partition before the worker stops fetching more for it.
+QUEUE_TARGET = 2_000
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class _OwnedTask:
+    __slots__ = ("next_offsets", "state", "task")
+
+    def __init__(self, task: StreamTask, state: StateManager) -> None:
+        self.task = task
+        self.state = state
+        self.next_offsets: dict[TopicPartition, int] = {}
+
+
+class StreamWorker:
+    """Runs an application's tasks on one backend; ``run_once`` is one loop iteration."""
+
+    def __init__(
+        self,
+        topology: Topology,
+        config: Mapping[str, Any],
+        backend: Backend,
+        clock: Callable[[], int] = wall_ms,
+        member_id: str | None = None,
+    ) -> None:
+        self.topology = topology
+        self.config = config
+        self.backend = backend
+        self.clock = clock
+        self.application_id: str = config["application.id"]
+        self.group = self.application_id
+        self.member_id = member_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.eos = config["processing.guarantee"] == EXACTLY_ONCE_V2
+        self.commit_interval = int(config["commit.interval.ms"])
+        self.max_poll = int(config["max.poll.records"])
+        self.session_timeout = int(config["session.timeout.ms"])
+        self.heartbeat_interval = int(config["heartbeat.interval.ms"])
+        self.state_root = Path(config["state.dir"]) / self.application_id
+        self.plan: TopicPlan | None = None
+        self.tasks: dict[TaskId, _OwnedTask] = {}
+        self.generation = -1
+        self.assigned: set[int] = set()
+        self._partitions: dict[str, int] = {}
+        self.collector = BufferingCollector(self._partitions.get)
+        self._last_commit = 0
+        self._last_heartbeat = -(10**12)
+        self._stop = threading.Event()
+        self.processed = 0
+        self.started = False
+
+    # ---- start and stop ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Check topics, create internal ones, join the group."""
+        self.plan = plan_topics(self.topology, self.application_id, self.backend, self.config)
+        self._partitions.update(self.plan.partitions)
+        self._last_commit = self.clock()
+        self.started = True
+        self._heartbeat(force=True)
+
+    def stop(self) -> None:
+        """Ask the loop to finish (safe from another thread or a signal handler)."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def close(self) -> None:
+        """Commit, close every task cleanly (checkpoints written) and leave the group."""
+        try:
+            if self.tasks:
+                self.commit()
+            for tid in list(self.tasks):
+                self._close_task(tid, clean=True)
+        finally:
+            try:
+                self.backend.leave(self.group, self.member_id)
+            except StromError as e:  # the log may be gone already
+                log.warning("leaving group %s failed: %s", self.group, e)
+
+    def run(self, until: Callable[[], bool] | None = None) -> None:
+        """Loop until :meth:`stop` (or ``until()`` is true), then close."""
+        if not self.started:
+            self.start()
+        try:
+            while not self._stop.is_set() and not (until is not None and until()):
+                if not self.run_once():
+                    self._stop.wait(int(self.config["poll.ms"]) / 1000 / 10)
+        finally:
+            self.close()
+
+    # ---- the loop --------------------------------------------------------------------------------
+    def run_once(self) -> bool:
+        """Heartbeat, fetch, process, punctuate, maybe commit; True if records were processed."""
+        self._heartbeat()
+        self._fetch()
+        processed = 0
+        for owned in self.tasks.values():
+            task = owned.task
+            n = 0
+            while n < self.max_poll and task.process():
+                task.maybe_punctuate_stream_time()
+                n += 1
+            processed += n
+        now = self.clock()
+        for owned in self.tasks.values():
+            owned.task.maybe_punctuate_system_time(now)
+        self.processed += processed
+        if not self.eos and len(self.collector) >= 1000:
+            self._produce()  # at_least_once: outputs go out as they come, offsets at commit
+        if (
+            now - self._last_commit >= self.commit_interval
+            or any(o.task.context.commit_requested for o in self.tasks.values())
+            or len(self.collector) >= 50_000
+        ):
+            self.commit()
+        return processed > 0
+
+    def _fetch(self) -> None:
+        backend = self.backend
+        for owned in self.tasks.values():
+            queues = owned.task.queued
+            for tp, offset in owned.next_offsets.items():
+                if queues(tp) >= QUEUE_TARGET:
+                    continue
+                batch = backend.fetch(tp[0], tp[1], offset, self.max_poll)
+                if batch:
+                    owned.task.add_records(batch)
+                    owned.next_offsets[tp] = batch[-1].offset + 1
+
+    def _produce(self) -> None:
+        records = self.collector.drain()
+        if records:
+            self.backend.produce(records)
+
+    def commit(self) -> None:
+        """Flush stores, then write outputs, changelogs and input offsets (atomically under
+        exactly_once_v2)."""
+        offsets: dict[TopicPartition, int] = {}
+        for owned in self.tasks.values():
+            offsets.update(owned.task.prepare_commit())
+        records = self.collector.drain()
+        if self.eos:
+            with self.backend.transaction() as tx:
+                if records:
+                    tx.produce(records)
+                if offsets:
+                    tx.commit_offsets(self.group, offsets)
+        else:
+            if records:
+                self.backend.produce(records)
+            if offsets:
+                self.backend.commit_offsets(self.group, offsets)
+            for owned in self.tasks.values():
+                if owned.task.topology.changelogs:
+                    owned.state.write_checkpoint(owned.task.topology.changelogs)
+        for owned in self.tasks.values():
+            owned.task.post_commit()
+        self._last_commit = self.clock()
+
+    # ---- group membership and tasks ----------------------------------------------------------------
+    def _heartbeat(self, force: bool = False) -> None:
+        now = self.clock()
+        if not force and now - self._last_heartbeat < self.heartbeat_interval:
+            return
+        self._last_heartbeat = now
+        membership = self.backend.heartbeat(self.group, self.member_id, self.session_timeout)
+        if membership.generation == self.generation:
+            return
+        members = list(membership.members)
+        if self.member_id not in members:
+            members.append(self.member_id)
+            members.sort()
+        me, n = members.index(self.member_id), len(members)
+        assert self.plan is not None
+        mine = {p for p in range(self.plan.max_partitions) if p % n == me}
+        log.info("member %s: generation %s, %s members, partitions %s",
+                 self.member_id, membership.generation, n, sorted(mine))
+        self.generation = membership.generation
+        if mine != self.assigned:
+            self._rebalance(mine)
+
+    def _rebalance(self, partitions: set[int]) -> None:
+        if self.tasks:
+            self.commit()
+        for tid in [t for t in self.tasks if t.partition not in partitions]:
+            self._close_task(tid, clean=True)
+        assert self.plan is not None
+        for group in self.plan.groups:
+            for p in sorted(partitions):
+                tid = TaskId(group.id, p)
+                if p < group.partitions and tid not in self.tasks:
+                    self._open_task(tid)
+        self.assigned = set(partitions)
+
+    def _open_task(self, tid: TaskId) -> None:
+        assert self.plan is not None
+        task_dir = self.state_root / str(tid)
+        state = StateManager(tid, task_dir, self.backend, self.eos)
+        state.prepare()
+        pt = self.topology.build(self.application_id, self.config, tid.subtopology)
+        task = StreamTask(tid, pt, self.application_id, self.config, self.collector, self.clock,
+                          task_dir)
+        task.init_stores()
+        state.restore(task.context, pt.changelogs)
+        task.init_processors()
+        owned = _OwnedTask(task, state)
+        inputs = [(t, tid.partition) for t in pt.sources]
+        committed = self.backend.committed(self.group, inputs)
+        reset_latest = self.config["auto.offset.reset"] == "latest"
+        for tp in inputs:
+            if tp in committed:
+                owned.next_offsets[tp] = committed[tp]
+            else:
+                begin, end = self.backend.offsets(*tp)
+                owned.next_offsets[tp] = end if reset_latest else begin
+        self.tasks[tid] = owned
+        log.info("task %s: started (restored %s records)", tid, state.restored)
+
+    def _close_task(self, tid: TaskId, clean: bool) -> None:
+        owned = self.tasks.pop(tid)
+        try:
+            owned.task.close()
+        finally:
+            if clean and owned.task.topology.changelogs:
+                owned.state.write_checkpoint(owned.task.topology.changelogs)

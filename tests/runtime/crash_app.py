@@ -1,0 +1,36 @@
+"""A word-count worker for the crash tests: ``python crash_app.py BROKER STATE_DIR [opts]``."""
+
+from __future__ import annotations
+
+import sys
+
+import strom
+from strom import serdes
+
+S, L = serdes.String(), serdes.Long()
+
+
+def main() -> None:
+    broker, state_dir = sys.argv[1], sys.argv[2]
+    store = sys.argv[3] if len(sys.argv) > 3 else "rocksDB"
+    app = strom.App(
+        "crash",
+        broker=broker,
+        state_dir=state_dir,
+        processing_guarantee="exactly_once_v2",
+        commit_interval_ms=30,
+        session_timeout_ms=1500,
+        heartbeat_interval_ms=100,
+        default_dsl_store=store,
+    )
+    (app.stream("lines", key_serde=S, value_serde=S)
+     .flat_map_values(str.split)
+     .group_by(lambda _, w: w, key_serde=S)
+     .count(store="counts")
+     .to_stream().to("counts-out", key_serde=S, value_serde=L))
+    print("ready", flush=True)
+    app.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""The runtime end to end on memory:// and local://: word count, restart, restore."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+
+import strom
+from strom import serdes
+from strom.core.errors import UnknownTopicError
+
+S, L = serdes.String(), serdes.Long()
+_names = itertools.count()
+
+
+def word_count(app: strom.App) -> None:
+    (app.stream("lines", key_serde=S, value_serde=S)
+     .flat_map_values(str.split)
+     .group_by(lambda _, w: w, key_serde=S)
+     .count(store="counts")
+     .to_stream().to("counts-out", key_serde=S, value_serde=L))
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting")
+
+
+def final_counts(client: strom.Client) -> dict[str, int]:
+    return {r.key: r.value for r in client.read("counts-out", S, L)}
+
+
+@pytest.fixture(params=["memory", "local"])
+def broker(request, tmp_path):
+    if request.param == "memory":
+        return f"memory://e2e-{next(_names)}"
+    return f"local://{tmp_path / 'log'}"
+
+
+def make_app(broker, tmp_path, **options):
+    app = strom.App("wc", broker=broker, state_dir=str(tmp_path / "state"),
+                    commit_interval_ms=50, **options)
+    word_count(app)
+    return app
+
+
+LINES = ["a b a", "c a", "b b b", "d"]
+EXPECTED = {"a": 3, "b": 4, "c": 1, "d": 1}
+
+
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once_v2"])
+def test_word_count_runs_and_restarts(broker, tmp_path, guarantee):
+    with strom.Client(broker) as client:
+        client.create_topic("lines", partitions=3)
+        client.create_topic("counts-out", partitions=3)
+        for i, line in enumerate(LINES):
+            client.produce("lines", line, key=f"k{i}", value_serde=S, key_serde=S, timestamp=i)
+        app = make_app(broker, tmp_path, processing_guarantee=guarantee)
+        app.start()
+        try:
+            wait_for(lambda: final_counts(client) == EXPECTED)
+        finally:
+            app.close()
+        topics = client.list_topics()
+        assert topics["wc-counts-changelog"].partitions == 3
+        assert topics["wc-counts-repartition"].partitions == 3
+        assert topics["wc-counts-changelog"].config["cleanup.policy"] == "compact"
+
+        # a second run continues from committed offsets and restored state
+        client.produce("lines", "a e", key="k9", value_serde=S, key_serde=S, timestamp=10)
+        app = make_app(broker, tmp_path, processing_guarantee=guarantee)
+        app.start()
+        try:
+            wait_for(lambda: final_counts(client) == {**EXPECTED, "a": 4, "e": 1})
+        finally:
+            app.close()
+        if guarantee == "exactly_once_v2":
+            ones = [(r.key, r.value) for r in client.read("counts-out", S, L) if r.key == "a"]
+            assert [v for _, v in ones] == sorted({v for _, v in ones})  # no update twice
+
+
+def test_in_memory_stores_restore_from_the_changelog(tmp_path):
+    broker = f"local://{tmp_path / 'log'}"
+    with strom.Client(broker) as client:
+        client.create_topic("lines")
+        client.create_topic("counts-out")
+        client.produce("lines", "x y x", value_serde=S, timestamp=1)
+        for round_ in (1, 2):
+            app = make_app(broker, tmp_path, default_dsl_store="in_memory")
+            app.start()
+            try:
+                wait_for(lambda r=round_: final_counts(client).get("x") == 2 * r)
+            finally:
+                app.close()
+            client.produce("lines", "x x", value_serde=S, timestamp=2)
+        assert final_counts(client)["y"] == 1
+
+
+def test_unknown_source_topic_is_a_clear_error_at_start(tmp_path):
+    app = make_app(f"memory://e2e-{next(_names)}", tmp_path)
+    with pytest.raises(UnknownTopicError, match=r"reads topics that do not exist: \['lines'\]"):
+        app.start()
+
+
+def test_bad_input_stops_the_app_naming_topic_partition_offset(tmp_path):
+    broker = f"memory://e2e-{next(_names)}"
+    with strom.Client(broker) as client:
+        client.create_topic("nums")
+        client.create_topic("out")
+        client.produce("nums", b"\x00\x00\x00\x00\x00\x00\x00\x07", timestamp=1)
+        client.produce("nums", b"oops", timestamp=2)
+        app = strom.App("bad", broker=broker, state_dir=str(tmp_path), commit_interval_ms=10)
+        app.stream("nums", value_serde=L).map_values(lambda v: v * 2).to("out", value_serde=L)
+        app.start()
+        wait_for(lambda: not app.is_running)
+        with pytest.raises(strom.core.errors.StromError,
+                           match=r"topic='nums', partition=0, offset=1"):
+            app.close()
+        assert [r.value for r in client.read("out", value_serde=L)] in ([], [14])
+
+
+def test_log_and_continue_skips_bad_records(tmp_path):
+    broker = f"memory://e2e-{next(_names)}"
+    with strom.Client(broker) as client:
+        client.create_topic("nums")
+        client.create_topic("out")
+        for raw in (L.serialize("t", 1), b"oops", L.serialize("t", 3)):
+            client.produce("nums", raw, timestamp=1)
+        app = strom.App("skip", broker=broker, state_dir=str(tmp_path), commit_interval_ms=10,
+                        deserialization_exception_handler="log_and_continue")
+        app.stream("nums", value_serde=L).to("out", value_serde=L)
+        app.start()
+        try:
+            wait_for(lambda: len(client.read("out")) == 2)
+        finally:
+            app.close()
+        assert [r.value for r in client.read("out", value_serde=L)] == [1, 3]
