@@ -57,9 +57,9 @@ def test_create_topic_rejects_what_kafka_rejects(
 
 
 def test_create_topic_rejects_bad_cleanup_config(backend: Backend, topic: Topic) -> None:
-    with pytest.raises(BackendError, match="cleanup.policy"):
+    with pytest.raises(BackendError, match=r"cleanup\.policy"):
         backend.create_topic(topic(), config={"cleanup.policy": "shred"})
-    with pytest.raises(BackendError, match="retention.ms"):
+    with pytest.raises(BackendError, match=r"retention\.ms"):
         backend.create_topic(topic(), config={"retention.ms": "soon"})
 
 
@@ -99,7 +99,9 @@ def test_round_trip_keeps_every_field(backend: Backend, topic: Topic) -> None:
 def test_headers_given_as_dict_or_list_are_normalized(backend: Backend, topic: Topic) -> None:
     t = topic()
     backend.create_topic(t)
-    backend.produce([rec(t, b"k", b"v", headers={"a": "1"}), rec(t, b"k", b"v", headers=[("b", b"2")])])  # type: ignore[arg-type]
+    backend.produce(
+        [rec(t, b"k", b"v", headers={"a": "1"}), rec(t, b"k", b"v", headers=[("b", b"2")])]
+    )  # type: ignore[arg-type]
     assert [r.headers for r in backend.fetch(t, 0, 0)] == [(("a", b"1"),), (("b", b"2"),)]
 
 
@@ -351,7 +353,9 @@ def test_retention_deletes_old_records_and_advances_the_beginning(
     t, forever = topic("short"), topic("forever")
     backend.create_topic(t, partitions=2, config={"retention.ms": "1000"})
     backend.create_topic(forever)
-    backend.produce([rec(t, b"k", str(ts).encode(), ts, partition=0) for ts in (1000, 2000, 3000, 4000)])
+    backend.produce(
+        [rec(t, b"k", str(ts).encode(), ts, partition=0) for ts in (1000, 2000, 3000, 4000)]
+    )
     backend.produce([rec(t, b"k", b"old", 10, partition=1)])
     backend.produce([rec(forever, b"k", b"v", 1)])
     backend.maintain(now_ms=4500)
@@ -365,7 +369,14 @@ def test_retention_deletes_old_records_and_advances_the_beginning(
 def test_compaction_keeps_the_latest_record_per_key(backend: Backend, topic: Topic) -> None:
     t = topic()
     backend.create_topic(t, config={"cleanup.policy": "compact", "delete.retention.ms": "1000"})
-    sent = [(b"k1", b"a"), (b"k2", b"a"), (b"k1", b"b"), (b"k3", b"a"), (b"k2", None), (b"k1", b"c")]
+    sent = [
+        (b"k1", b"a"),
+        (b"k2", b"a"),
+        (b"k1", b"b"),
+        (b"k3", b"a"),
+        (b"k2", None),
+        (b"k1", b"c"),
+    ]
     backend.produce([rec(t, k, v, 100 + i) for i, (k, v) in enumerate(sent)])
     backend.maintain(now_ms=200)  # the tombstone is younger than delete.retention.ms
     got = [(r.offset, r.key, r.value) for r in backend.fetch(t, 0, 0)]
@@ -389,9 +400,7 @@ def test_compacted_topics_need_keys(backend: Backend, topic: Topic) -> None:
 
 def test_compact_and_delete_apply_both(backend: Backend, topic: Topic) -> None:
     t = topic()
-    backend.create_topic(
-        t, config={"cleanup.policy": "compact,delete", "retention.ms": "100"}
-    )
+    backend.create_topic(t, config={"cleanup.policy": "compact,delete", "retention.ms": "100"})
     backend.produce([rec(t, b"a", b"1", 10), rec(t, b"b", b"1", 500), rec(t, b"b", b"2", 600)])
     backend.maintain(now_ms=650)
     assert [(r.offset, r.value) for r in backend.fetch(t, 0, 0)] == [(2, b"2")]

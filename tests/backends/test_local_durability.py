@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,10 +23,11 @@ CHILD = """
 import sys
 from strom.backends import LocalBackend, ProducerRecord
 url, mode, first, count, topic = sys.argv[1:6]
-first, count = int(first), int(count)
+first, count, BATCH = int(first), int(count), int(sys.argv[6])
 log = LocalBackend(url)
+log.create_topic(topic, partitions=3, exist_ok=True)
 for b in range(first, first + count):
-    batch = [ProducerRecord(topic, f"{b}-{i}".encode(), f"{b}:{i}".encode(), b) for i in range(%d)]
+    batch = [ProducerRecord(topic, b"%d-%d" % (b, i), b"%d:%d" % (b, i), b) for i in range(BATCH)]
     if mode == "txn":
         with log.transaction() as txn:
             txn.produce(batch)
@@ -34,12 +36,12 @@ for b in range(first, first + count):
         log.produce(batch)
     print(b, flush=True)
 log.close()
-""" % BATCH
+"""
 
 
 def child(url: str, mode: str, first: int, count: int, topic: str = "t") -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", CHILD, url, mode, str(first), str(count), topic],
+        [sys.executable, "-c", CHILD, url, mode, str(first), str(count), topic, str(BATCH)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -84,9 +86,7 @@ def test_data_survives_closing_and_reopening(tmp_path: Path) -> None:
 
 
 def test_two_processes_producing_concurrently_lose_nothing(tmp_path: Path) -> None:
-    url = f"local://{tmp_path}"
-    with LocalBackend(url) as log:
-        log.create_topic("t", partitions=3)
+    url = f"local://{tmp_path / 'fresh'}"  # both also race to create the log and the topic
     procs = [child(url, "produce", first, 25) for first in (0, 1000)]
     for p in procs:
         out, err = p.communicate(timeout=60)
@@ -107,6 +107,7 @@ def run_and_kill(url: str, mode: str, first: int, rng: random.Random) -> list[in
         line = proc.stdout.readline()
         assert line, f"child died early: {proc.stderr.read() if proc.stderr else ''}"
         acked.append(int(line))
+    time.sleep(rng.uniform(0.0, 0.012))  # land anywhere in the next batch (~5-10 ms)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     acked += [int(line) for line in proc.stdout.read().split()]  # acks already in the pipe

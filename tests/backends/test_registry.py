@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from strom.backends import LocalBackend, MemoryBackend, ProducerRecord, open_backend
+from strom.backends import LocalBackend, MemoryBackend, open_backend
 from strom.backends.local import parse_local_url
 from strom.core.errors import BackendError
 
@@ -51,7 +51,9 @@ def test_kafka_needs_the_extra() -> None:
 
 @pytest.mark.parametrize("url", ["redis://x", "localhost:9092", "memory:/x", ""])
 def test_unknown_urls_name_the_url_and_the_schemes(url: str) -> None:
-    with pytest.raises(BackendError, match=r"unsupported broker URL .*memory://.*local://.*kafka://"):
+    with pytest.raises(
+        BackendError, match=r"unsupported broker URL .*memory://.*local://.*kafka://"
+    ):
         open_backend(url)
 
 

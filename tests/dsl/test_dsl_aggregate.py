@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from conftest import NO_CACHE, L, S, drive
+from kit import NO_CACHE, L, S, drive
 from strom import StreamsBuilder
 from strom.serdes import Json
 from strom.testing import TopologyTestDriver

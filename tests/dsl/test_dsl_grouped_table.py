@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import L, S, drive
+from kit import L, S, drive
 from strom import StreamsBuilder
 from strom.testing import TopologyTestDriver
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from conftest import NO_CACHE, L, S, drive
+from kit import NO_CACHE, L, S, drive
 from strom import StreamsBuilder
 from strom.dsl.graph import ProcessorGraphNode
 from strom.dsl.ktable import KTable

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import S, drive
+from kit import S, drive
 from strom import StreamsBuilder
 from strom.core.errors import StreamsError, TopologyError
 from strom.serdes import Integer, Json

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import L, S
+from kit import L, S
 from strom import Topology
 from strom.core.errors import StoreError, StreamsError, TopologyError
 from strom.processor import Processor, PunctuationType, Record

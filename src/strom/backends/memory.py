@@ -32,7 +32,7 @@ from strom.backends.common import (
     validate_topic,
 )
 from strom.core.errors import BackendError, TopicExistsError
-from strom.core.partitioner import DefaultPartitioner
+from strom.core.partitioner import DefaultPartitioner, positive_hash
 from strom.core.records import ConsumerRecord
 from strom.core.types import Headers, normalize_headers
 
@@ -127,36 +127,40 @@ class MemoryBackend(Backend):
         t = self._log.topics.get(topic)
         if t is None:
             raise unknown_topic(topic)
-        if not isinstance(partition, int) or not 0 <= partition < len(t.partitions):
+        if partition.__class__ is not int or not 0 <= partition < len(t.partitions):
             raise unknown_partition(topic, partition, len(t.partitions))
         return t.partitions[partition]
 
     def _plan(self, records: Iterable[ProducerRecord]) -> list[_Planned]:
         """Validate and partition every record before anything is appended (all or nothing)."""
-        topics, choose = self._log.topics, self._log.partitioner.partition
+        topics, round_robin, hash_key = (
+            self._log.topics,
+            self._log.partitioner.partition,
+            positive_hash,
+        )
         plan = []
-        for r in records:
-            topic, key, value = r.topic, r.key, r.value
+        add = plan.append
+        for topic, key, value, ts, headers, p in records:
             t = topics.get(topic)
             if t is None:
                 raise unknown_topic(topic)
-            if key is not None and not isinstance(key, bytes):
+            if key is None:
+                if t.compacted:
+                    raise keyless_compacted(topic)
+            elif key.__class__ is not bytes:
                 raise bad_record(topic, "key", key)
-            if value is not None and not isinstance(value, bytes):
+            if value is not None and value.__class__ is not bytes:
                 raise bad_record(topic, "value", value)
-            if key is None and t.compacted:
-                raise keyless_compacted(topic)
             n = len(t.partitions)
-            p = r.partition
             if p is None:
-                p = choose(topic, key, n)
-            elif not isinstance(p, int) or not 0 <= p < n:
+                p = hash_key(key) % n if key is not None else round_robin(topic, None, n)
+            elif p.__class__ is not int or not 0 <= p < n:
                 raise unknown_partition(topic, p, n)
-            headers = r.headers
             if headers.__class__ is not tuple:
                 headers = normalize_headers(headers)
-            ts = r.timestamp if r.timestamp is not None else now_ms()
-            plan.append((t.partitions[p], topic, p, ts, key, value, headers))
+            if ts is None:
+                ts = now_ms()
+            add((t.partitions[p], topic, p, ts, key, value, headers))
         return plan
 
     @staticmethod

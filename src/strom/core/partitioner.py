@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from struct import Struct
 
-__all__ = ["DefaultPartitioner", "murmur2", "partition_for_key"]
+__all__ = ["DefaultPartitioner", "murmur2", "partition_for_key", "positive_hash"]
 
 _M = 0x5BD1E995
 _SEED = 0x9747B28C
@@ -57,8 +57,9 @@ def murmur2(data: bytes) -> int:
 
 
 @lru_cache(maxsize=1 << 16)
-def _positive_hash(key: bytes) -> int:
-    # Kafka's Utils.toPositive: clear the sign bit (not abs()). Cached: keys repeat a lot.
+def positive_hash(key: bytes) -> int:
+    """``Utils.toPositive(murmur2(key))``: the sign bit cleared (not ``abs``); cached, as keys
+    repeat a lot. ``positive_hash(key) % partitions`` is the key's partition."""
     return murmur2(key) & 0x7FFFFFFF
 
 
@@ -68,7 +69,7 @@ def partition_for_key(key: bytes, num_partitions: int) -> int:
     >>> partition_for_key(b"kafka", 6)
     4
     """
-    return _positive_hash(key) % num_partitions
+    return positive_hash(key) % num_partitions
 
 
 class DefaultPartitioner:
@@ -86,7 +87,7 @@ class DefaultPartitioner:
 
     def partition(self, topic: str, key: bytes | None, num_partitions: int) -> int:
         if key is not None:
-            return _positive_hash(key) % num_partitions
+            return positive_hash(key) % num_partitions
         n = self._next.get(topic, 0)
         self._next[topic] = n + 1
         return n % num_partitions

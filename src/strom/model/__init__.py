@@ -10,6 +10,6 @@ What Faust calls a ``Record`` (``strom.Record`` is an alias):
 Order(order_id='o-1', amount=5.0, tags=[])
 """
 
-from strom.model._base import Model, json_default
+from strom.model._base import Model, json_default, json_dumps
 
-__all__ = ["Model", "json_default"]
+__all__ = ["Model", "json_default", "json_dumps"]

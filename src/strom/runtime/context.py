@@ -1,4 +1,11 @@
-"""The context a task gives its processors and stores (Kafka's ProcessorContextImpl)."""
+"""The contexts a task gives its stores and processors (Kafka's ProcessorContextImpl).
+
+:class:`TaskContext` holds what is per task: the record being processed (topic, partition,
+offset, timestamp), stream time, punctuation queues, stores, and the store-facing side
+(:class:`~strom.state.api.StateStoreContext`). Each processor gets its own
+:class:`NodeProcessorContext`, bound to its node: ``forward`` calls the children's ``process``
+directly — no per-record graph walk, no "current node" to switch.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from strom.core.errors import StoreError, StreamsError
-from strom.core.types import EMPTY_HEADERS, Headers, TaskId, to_millis
+from strom.core.types import EMPTY_HEADERS, TaskId, to_millis
 from strom.processor.api import PunctuationType, RecordMetadata
 from strom.processor.record import Record
 from strom.runtime.punctuation import PunctuationQueue, PunctuationSchedule
@@ -18,8 +25,13 @@ from strom.topology.nodes import NodeContext, ProcessorNode, RecordCollector, Re
 UNKNOWN = -1
 
 
-class TaskContext(NodeContext):
-    """Tracks the node and record being processed; forwards, schedules, logs store changes."""
+def failed_node(error: BaseException) -> str | None:
+    """The name of the processor an exception came from (set as it passed through forward)."""
+    return getattr(error, "_strom_node", None)
+
+
+class TaskContext:
+    """What is shared by one task's processors and stores."""
 
     def __init__(
         self,
@@ -32,41 +44,25 @@ class TaskContext(NodeContext):
         changelogs: Mapping[str, str],
         state_dir: Path | None,
     ) -> None:
-        self._task_id = task_id
-        self._application_id = application_id
-        self._config = config
+        self.task_id = task_id
+        self.application_id = application_id
+        self.app_configs = config
         self.record_collector = collector
-        self._clock = clock
-        self._stores = stores
-        self._changelogs = changelogs
+        self.clock = clock
+        self.stores = stores
+        self.changelogs = changelogs
         self._state_dir = state_dir
         self.stream_time = UNKNOWN
         self.stream_punctuations = PunctuationQueue()
         self.wall_punctuations = PunctuationQueue()
         self.commit_requested = False
         self.registered: dict[str, tuple[StateStore, RestoreCallback]] = {}
-        self.node: ProcessorNode | None = None
-        self.failed_node: ProcessorNode | None = None
         self.metrics: Any = None  # the task's counters (dropped records, ...)
-        # the record context
+        # the record context: where the record being processed came from, and its timestamp
         self.topic: str | None = None
         self.partition = UNKNOWN
         self.offset = UNKNOWN
         self.timestamp = 0
-        self.headers: Headers = EMPTY_HEADERS
-
-    # ---- ProcessorContext ----------------------------------------------------------------
-    @property
-    def application_id(self) -> str:
-        return self._application_id
-
-    @property
-    def task_id(self) -> TaskId:
-        return self._task_id
-
-    @property
-    def app_configs(self) -> Mapping[str, Any]:
-        return self._config
 
     @property
     def state_dir(self) -> Path | None:
@@ -74,58 +70,136 @@ class TaskContext(NodeContext):
             self._state_dir.mkdir(parents=True, exist_ok=True)
         return self._state_dir
 
-    def record_metadata(self) -> RecordMetadata | None:
-        if self.topic is None:
-            return None
-        return RecordMetadata(self.topic, self.partition, self.offset)
+    # ---- StateStoreContext -----------------------------------------------------------------
+    def register(self, store: StateStore, restore: RestoreCallback) -> None:
+        if store.name in self.registered:
+            raise StoreError(
+                f"state store {store.name!r} is registered twice in task {self.task_id}"
+            )
+        self.registered[store.name] = (store, restore)
 
-    def record_context(self) -> RecordContext:
-        return RecordContext(self.topic, self.partition, self.offset, self.timestamp, self.headers)
+    def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int) -> None:
+        self.record_collector.send(
+            self.changelogs[store_name], key, value, timestamp, EMPTY_HEADERS,
+            self.task_id.partition,
+        )
 
-    def current_stream_time_ms(self) -> int:
-        return self.stream_time
-
-    def current_system_time_ms(self) -> int:
-        return self._clock()
-
-    def forward(self, record: Record[Any, Any], child_name: str | None = None) -> None:
-        node = self.node
-        ts, headers = self.timestamp, self.headers
-        self.timestamp, self.headers = record.timestamp, record.headers
-        try:
-            if child_name is None:
-                for child in node.children:  # type: ignore[union-attr]
-                    self.node = child
-                    child.process(record)
-            else:
-                child = node.child(child_name)  # type: ignore[union-attr]
-                if child is None:
-                    raise StreamsError(
-                        f"processor {node.name!r} forwarded to child {child_name!r}, which is "  # type: ignore[union-attr]
-                        f"not one of its children {[c.name for c in node.children]}"  # type: ignore[union-attr]
-                    )
-                self.node = child
-                child.process(record)
-        except BaseException:
-            if self.failed_node is None:
-                self.failed_node = self.node  # the innermost node that raised
-            raise
-        finally:
-            self.node = node
-            self.timestamp, self.headers = ts, headers
+    def changelog_topic(self, store_name: str) -> str:
+        return self.changelogs.get(store_name) or f"{self.application_id}-{store_name}-changelog"
 
     @property
-    def current_node(self) -> ProcessorNode | None:
-        return self.node
+    def record_timestamp(self) -> int:
+        return self.timestamp
+
+    # ---- punctuation -----------------------------------------------------------------------
+    def fire(self, schedule: PunctuationSchedule, now: int) -> None:
+        """Run a punctuation with an empty record context at time ``now``."""
+        saved = (self.topic, self.partition, self.offset, self.timestamp)
+        self.topic, self.partition, self.offset, self.timestamp = None, UNKNOWN, UNKNOWN, now
+        try:
+            schedule.callback(now)
+        except Exception as e:
+            if failed_node(e) is None:
+                e._strom_node = schedule.node.name  # type: ignore[attr-defined]
+            raise
+        finally:
+            self.topic, self.partition, self.offset, self.timestamp = saved
+
+
+class NodeProcessorContext(NodeContext):
+    """The ProcessorContext of one node; ``forward`` goes straight to its children."""
+
+    __slots__ = ("_children", "_node", "_targets", "task")
+
+    def __init__(self, task: TaskContext, node: ProcessorNode) -> None:
+        self.task = task
+        self._node = node
+        self._children: tuple[ProcessorNode, ...] = ()
+        self._targets: tuple[Callable[[Record[Any, Any]], None], ...] = ()
+
+    def bind(self) -> None:
+        """Resolve the children's process methods (after every node of the task is built)."""
+        self._children = tuple(self._node.children)
+        self._targets = tuple(c.process_fn() for c in self._children)
+
+    # ---- ProcessorContext ----------------------------------------------------------------
+    @property
+    def application_id(self) -> str:
+        return self.task.application_id
+
+    @property
+    def task_id(self) -> TaskId:
+        return self.task.task_id
+
+    @property
+    def app_configs(self) -> Mapping[str, Any]:
+        return self.task.app_configs
+
+    @property
+    def state_dir(self) -> Path | None:
+        return self.task.state_dir
+
+    @property
+    def record_collector(self) -> RecordCollector:  # type: ignore[override]
+        return self.task.record_collector
+
+    @property
+    def metrics(self) -> Any:
+        return self.task.metrics
+
+    @property
+    def current_node(self) -> ProcessorNode:
+        return self._node
+
+    def record_metadata(self) -> RecordMetadata | None:
+        t = self.task
+        if t.topic is None:
+            return None
+        return RecordMetadata(t.topic, t.partition, t.offset)
+
+    def record_context(self) -> RecordContext:
+        t = self.task
+        return RecordContext(t.topic, t.partition, t.offset, t.timestamp, EMPTY_HEADERS)
+
+    def current_stream_time_ms(self) -> int:
+        return self.task.stream_time
+
+    def current_system_time_ms(self) -> int:
+        return self.task.clock()
+
+    def forward(self, record: Record[Any, Any], child_name: str | None = None) -> None:
+        task = self.task
+        ts = task.timestamp
+        task.timestamp = record.timestamp
+        if child_name is None:
+            i = 0
+            try:
+                for target in self._targets:
+                    target(record)
+                    i += 1
+            except Exception as e:
+                if failed_node(e) is None:
+                    e._strom_node = self._children[i].name  # type: ignore[attr-defined]
+                raise
+        else:
+            for child in self._children:
+                if child.name == child_name:
+                    try:
+                        child.process_fn()(record)
+                    except Exception as e:
+                        if failed_node(e) is None:
+                            e._strom_node = child.name  # type: ignore[attr-defined]
+                        raise
+                    break
+            else:
+                raise StreamsError(
+                    f"processor {self._node.name!r} forwarded to child {child_name!r}, which is "
+                    f"not one of its children {[c.name for c in self._children]}"
+                )
+        task.timestamp = ts
 
     def forward_as(self, node: ProcessorNode, record: Record[Any, Any]) -> None:
-        """Forward ``record`` to the children of ``node``, whatever node is current."""
-        saved = self.node
-        self.node = node
-        try:
-            self.forward(record)
-        finally:
-            self.node = saved
+        node.context.forward(record)
 
     def schedule(
         self,
@@ -138,24 +212,25 @@ class TaskContext(NodeContext):
             raise ValueError(f"punctuation interval must be at least 1 ms, got {ms}")
         if not callable(callback):
             raise TypeError(f"punctuation callback must be callable, got {callback!r}")
+        task = self.task
         if punctuation_type is PunctuationType.STREAM_TIME:
             # aligned to 0: fires as soon as stream time is known
-            return self.stream_punctuations.add(PunctuationSchedule(self.node, ms, callback, 0))
+            return task.stream_punctuations.add(PunctuationSchedule(self._node, ms, callback, 0))
         if punctuation_type is PunctuationType.WALL_CLOCK_TIME:
-            return self.wall_punctuations.add(
-                PunctuationSchedule(self.node, ms, callback, self._clock() + ms)
+            return task.wall_punctuations.add(
+                PunctuationSchedule(self._node, ms, callback, task.clock() + ms)
             )
         raise TypeError(f"punctuation_type must be a PunctuationType, got {punctuation_type!r}")
 
     def get_state_store(self, name: str) -> Any:
-        node = self.node
-        store = self._stores.get(name)
+        node = self._node
+        store = self.task.stores.get(name)
         if store is None:
             raise StoreError(
-                f"processor {getattr(node, 'name', None)!r} asked for state store {name!r}, "
-                f"which does not exist; stores: {sorted(self._stores)}"
+                f"processor {node.name!r} asked for state store {name!r}, which does not exist; "
+                f"stores: {sorted(self.task.stores)}"
             )
-        if node is not None and name not in node.store_names:
+        if name not in node.store_names:
             raise StoreError(
                 f"processor {node.name!r} has no access to state store {name!r}: connect it "
                 "(KStream.process(supplier, store_name) or Topology.add_state_store(builder, "
@@ -164,43 +239,4 @@ class TaskContext(NodeContext):
         return store
 
     def commit(self) -> None:
-        self.commit_requested = True
-
-    # ---- StateStoreContext -----------------------------------------------------------------
-    def register(self, store: StateStore, restore: RestoreCallback) -> None:
-        if store.name in self.registered:
-            raise StoreError(
-                f"state store {store.name!r} is registered twice in task {self._task_id}"
-            )
-        self.registered[store.name] = (store, restore)
-
-    def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int) -> None:
-        self.record_collector.send(
-            self._changelogs[store_name],
-            key,
-            value,
-            timestamp,
-            EMPTY_HEADERS,
-            self._task_id.partition,
-        )
-
-    def changelog_topic(self, store_name: str) -> str:
-        return self._changelogs.get(store_name) or f"{self._application_id}-{store_name}-changelog"
-
-    @property
-    def record_timestamp(self) -> int:
-        return self.timestamp
-
-    # ---- punctuation -----------------------------------------------------------------------
-    def fire(self, schedule: PunctuationSchedule, now: int) -> None:
-        """Run a punctuation as its node, with an empty record context at time ``now``."""
-        saved = (self.node, self.topic, self.partition, self.offset, self.timestamp, self.headers)
-        self.node = schedule.node
-        self.topic, self.partition, self.offset = None, UNKNOWN, UNKNOWN
-        self.timestamp, self.headers = now, EMPTY_HEADERS
-        try:
-            schedule.callback(now)
-        finally:
-            (self.node, self.topic, self.partition, self.offset, self.timestamp, self.headers) = (
-                saved
-            )
+        self.task.commit_requested = True

@@ -23,7 +23,7 @@ from strom.core.errors import (
 from strom.core.records import ConsumerRecord
 from strom.core.types import TaskId
 from strom.processor.record import Record
-from strom.runtime.context import TaskContext
+from strom.runtime.context import NodeProcessorContext, TaskContext, failed_node
 from strom.topology.build import ProcessorTopology
 from strom.topology.nodes import RecordCollector, SourceNode
 
@@ -98,12 +98,12 @@ class StreamTask:
             store.init(ctx, store)
 
     def init_processors(self) -> None:
-        """Init every processor, once its stores are restored."""
-        ctx = self.context
-        for node in self.topology.nodes:
-            ctx.node = node
+        """Init every processor, once its stores are restored, each with its own context."""
+        contexts = [NodeProcessorContext(self.context, node) for node in self.topology.nodes]
+        for node, ctx in zip(self.topology.nodes, contexts):
             node.init(ctx)
-        ctx.node = None
+        for ctx in contexts:  # after init: a processor may set up its process method there
+            ctx.bind()
         self._initialized = True
 
     def close(self) -> None:
@@ -170,9 +170,7 @@ class StreamTask:
         if ts > ctx.stream_time:
             ctx.stream_time = ts
         ctx.topic, ctx.partition, ctx.offset = raw.topic, raw.partition, raw.offset
-        ctx.timestamp, ctx.headers = ts, record.headers
-        ctx.node = source
-        ctx.failed_node = None
+        ctx.timestamp = ts
         self.metrics.process_total += 1
         self.commit_needed = True
         try:
@@ -180,14 +178,11 @@ class StreamTask:
         except StromError:
             raise
         except Exception as e:
-            node = ctx.failed_node or ctx.node
             raise StreamsError(
-                f"exception in processor {getattr(node, 'name', '?')!r} of task {self.id} "
+                f"exception in processor {failed_node(e) or source.name!r} of task {self.id} "
                 f"while processing a record from topic={raw.topic!r} partition={raw.partition} "
                 f"offset={raw.offset}: {type(e).__name__}: {e}"
             ) from e
-        finally:
-            ctx.node = None
         return True
 
     def _deserialize(self, source: SourceNode, raw: ConsumerRecord) -> Record[Any, Any] | None:
@@ -248,7 +243,7 @@ class StreamTask:
             raise
         except Exception as e:
             raise StreamsError(
-                f"exception in punctuation of processor {getattr(schedule.node, 'name', '?')!r} "
+                f"exception in punctuation of processor {failed_node(e) or schedule.node.name!r} "
                 f"of task {self.id} at {now}: {type(e).__name__}: {e}"
             ) from e
 

@@ -7,11 +7,10 @@ from typing import Any
 import orjson
 
 from strom.core.errors import SerializationError
-from strom.model import json_default
+from strom.model import json_default, json_dumps
 from strom.serdes.base import Serde
 
 _OPTS = orjson.OPT_NON_STR_KEYS
-_dumps = orjson.dumps
 _loads = orjson.loads
 
 
@@ -30,7 +29,7 @@ class Json(Serde[Any]):
         if obj is None:
             return None
         try:
-            return _dumps(obj, default=json_default, option=_OPTS)
+            return json_dumps(obj, default=json_default, option=_OPTS)
         except TypeError as e:
             raise SerializationError(f"Json: cannot serialize {type(obj).__name__}: {e}") from None
 

@@ -54,7 +54,7 @@ class RecordCollector(Protocol):
 class NodeContext(ProcessorContext):
     """The processor context as nodes see it: the public one plus the record collector.
 
-    The runtime's task context implements it; the DSL's processors rely on it.
+    The runtime gives each node its own; the DSL's processors rely on it.
     """
 
     record_collector: RecordCollector
@@ -62,13 +62,9 @@ class NodeContext(ProcessorContext):
     @abstractmethod
     def record_context(self) -> RecordContext: ...
 
-    @abstractmethod
-    def forward_as(self, node: ProcessorNode, record: Record[Any, Any]) -> None:
-        """Forward ``record`` to the children of ``node`` (used by cache flushes)."""
-
     @property
     @abstractmethod
-    def current_node(self) -> ProcessorNode | None: ...
+    def current_node(self) -> ProcessorNode: ...
 
 
 class ProcessorNode:
@@ -92,6 +88,10 @@ class ProcessorNode:
 
     def process(self, record: Record[Any, Any]) -> None:
         self.processor.process(record)  # type: ignore[union-attr]
+
+    def process_fn(self) -> Any:
+        """The callable that processes a record here: the processor's own ``process``."""
+        return self.processor.process if self.processor is not None else self.process
 
     def close(self) -> None:
         if self.processor is not None:
@@ -165,7 +165,10 @@ class SinkNode(ProcessorNode):
     def process(self, record: Record[Any, Any]) -> None:
         topic = self.topic
         if topic is None:
-            topic = self.topic_extractor(record.key, record.value, self.context.record_context())  # type: ignore[misc]
+            ctx = self.context.record_context()._replace(
+                timestamp=record.timestamp, headers=record.headers
+            )
+            topic = self.topic_extractor(record.key, record.value, ctx)  # type: ignore[misc]
             if not isinstance(topic, str) or not topic:
                 raise StreamsError(
                     f"sink {self.name!r}: the topic-choosing function returned {topic!r}, "

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from strom.backends.api import (
     Backend,
@@ -38,11 +38,22 @@ from strom.backends.local.schema import (
     initialize,
 )
 from strom.core.errors import BackendError, TopicExistsError
-from strom.core.partitioner import DefaultPartitioner
+from strom.core.partitioner import DefaultPartitioner, positive_hash
 from strom.core.records import ConsumerRecord
 from strom.core.types import EMPTY_HEADERS, normalize_headers
 
 __all__ = ["LocalBackend"]
+
+
+class _TopicState(NamedTuple):
+    """A topic as one produce sees it: id, partition count, compacted, next offsets."""
+
+    tid: int
+    partitions: int
+    compacted: bool
+    next: list[int]  # next offset per partition, advanced while appending
+    start: list[int]  # next offsets when the produce began
+
 
 T = TypeVar("T")
 
@@ -116,7 +127,10 @@ class LocalBackend(Backend):
         if conn is None:
             if self._closed:
                 raise BackendError(f"backend {self.url} is closed")
-            conn = connect(self.db_path, self.synchronous)
+            try:
+                conn = connect(self.db_path, self.synchronous)
+            except sqlite3.Error as e:
+                raise BackendError(f"cannot open local log {self.db_path}: {e}") from e
             with self._conns_lock:
                 self._conns.append(conn)
             self._local.conn = conn
@@ -223,65 +237,78 @@ class LocalBackend(Backend):
     def _append(
         self, conn: sqlite3.Connection, records: list[ProducerRecord]
     ) -> list[tuple[int, int]]:
-        """Validate, partition and insert ``records`` inside the caller's write transaction."""
-        topics: dict[str, tuple[int, int, bool]] = {}
-        next_offsets: dict[tuple[int, int], int] = {}
-        rows = []
-        out = []
-        choose = self._partitioner.partition
-        for r in records:
-            topic, key, value = r.topic, r.key, r.value
-            t = topics.get(topic)
-            if t is None:
-                t = topics[topic] = self._topic(conn, topic)
-            tid, n, compacted = t
-            if key is not None and key.__class__ is not bytes:
+        """Validate, partition and insert ``records`` inside the caller's write transaction.
+
+        The hot path of every produce: one pass, no per-record queries.
+        """
+        topics: dict[str, _TopicState] = {}
+        rows: list[tuple[Any, ...]] = []
+        out: list[tuple[int, int]] = []
+        add_row, add_out = rows.append, out.append
+        hash_key, round_robin = positive_hash, self._partitioner.partition
+        last = None
+        tid = n = 0
+        compacted = False
+        nxt: list[int] = []
+        for topic, key, value, ts, headers, p in records:
+            if topic != last:
+                state = topics.get(topic)
+                if state is None:
+                    state = topics[topic] = self._topic(conn, topic)
+                tid, n, compacted, nxt, _ = state
+                last = topic
+            if key is None:
+                if compacted:
+                    raise keyless_compacted(topic)
+            elif key.__class__ is not bytes:
                 raise bad_record(topic, "key", key)
             if value is not None and value.__class__ is not bytes:
                 raise bad_record(topic, "value", value)
-            p = r.partition
             if p is None:
-                if key is None and compacted:
-                    raise keyless_compacted(topic)
-                p = choose(topic, key, n)
-            elif not isinstance(p, int) or not 0 <= p < n:
+                p = hash_key(key) % n if key is not None else round_robin(topic, None, n)
+            elif p.__class__ is not int or not 0 <= p < n:
                 raise unknown_partition(topic, p, n)
-            elif key is None and compacted:
-                raise keyless_compacted(topic)
-            tp = (tid, p)
-            off = next_offsets.get(tp)
-            if off is None:
-                (off,) = conn.execute(
-                    "SELECT next_offset FROM partitions WHERE tid=? AND part=?", tp
-                ).fetchone()
-            next_offsets[tp] = off + 1
-            headers = r.headers
+            off = nxt[p]
+            nxt[p] = off + 1
             if headers:
                 if headers.__class__ is not tuple:
                     headers = normalize_headers(headers)
                 blob = encode_headers(headers)
             else:
                 blob = None
-            ts = r.timestamp if r.timestamp is not None else now_ms()
-            rows.append((tid, p, off, ts, key, value, blob))
-            out.append((p, off))
+            if ts is None:
+                ts = now_ms()
+            add_row((tid, p, off, ts, key, value, blob))
+            add_out((p, off))
         conn.executemany(_INSERT, rows)
         conn.executemany(
             "UPDATE partitions SET next_offset=? WHERE tid=? AND part=?",
-            [(off, tid, p) for (tid, p), off in next_offsets.items()],
+            [
+                (after, state.tid, part)
+                for state in topics.values()
+                for part, (before, after) in enumerate(zip(state.start, state.next))
+                if after != before
+            ],
         )
         return out
 
-    def _topic(self, conn: sqlite3.Connection, topic: str) -> tuple[int, int, bool]:
-        row = conn.execute("SELECT id, partitions, config FROM topics WHERE name=?", (topic,))
-        found = row.fetchone()
+    def _topic(self, conn: sqlite3.Connection, topic: str) -> _TopicState:
+        found = conn.execute(
+            "SELECT id, partitions, config FROM topics WHERE name=?", (topic,)
+        ).fetchone()
         if found is None:
             raise unknown_topic(topic)
         tid, n, config = found
         compacted = self._compacted.get(tid)
         if compacted is None:
             compacted = self._compacted[tid] = cleanup_rules(topic, json.loads(config)).compact
-        return tid, n, compacted
+        start = [
+            off
+            for (off,) in conn.execute(
+                "SELECT next_offset FROM partitions WHERE tid=? ORDER BY part", (tid,)
+            )
+        ]
+        return _TopicState(tid, n, compacted, list(start), start)
 
     def fetch(
         self, topic: str, partition: int, offset: int, max_records: int = 1000

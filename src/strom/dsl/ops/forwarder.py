@@ -13,18 +13,17 @@ from strom.state.api import ValueAndTimestamp
 class TupleForwarder:
     """Forwards ``Change`` records of a processor that writes a timestamped store."""
 
-    __slots__ = ("cached", "context", "node", "send_old_values")
+    __slots__ = ("cached", "forward", "send_old_values")
 
     def __init__(self, store: Any, context: Any, send_old_values: bool) -> None:
-        self.context = context
-        self.node = context.current_node
+        self.forward = context.forward  # this node's forward, also from a cache flush
         self.send_old_values = send_old_values
         setter = getattr(store, "set_flush_listener", None)
         self.cached = bool(setter and setter(self._on_flush, send_old_values))
 
     def maybe_forward(self, record: Record[Any, Change]) -> None:
         if not self.cached:
-            self.context.forward(record)
+            self.forward(record)
 
     def _on_flush(
         self,
@@ -39,4 +38,4 @@ class TupleForwarder:
         )
         # the stored value's timestamp (e.g. max of an aggregate's inputs); deletes: the writer's
         ts = timestamp if new is None else new.timestamp
-        self.context.forward_as(self.node, Record(key, change, ts))
+        self.forward(Record(key, change, ts))

@@ -1,11 +1,9 @@
-"""Shared helpers: build a topology, pipe records, read what comes out."""
+"""Shared test helpers: build a topology, pipe records, read what comes out."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
-
-import pytest
 
 from strom import StreamsBuilder
 from strom.serdes import Long, String
@@ -49,8 +47,3 @@ def drive(
             name: [(r.key, r.value, r.timestamp) for r in o.read_records_to_list()]
             for name, o in outs.items()
         }
-
-
-@pytest.fixture
-def no_cache() -> dict[str, Any]:
-    return dict(NO_CACHE)
