@@ -19,7 +19,6 @@ from strom.topology.topology import Topology
 log = logging.getLogger("strom.app")
 
 
-
 def options_to_config(options: Mapping[str, Any]) -> dict[str, Any]:
     """``processing_guarantee=...`` -> ``{"processing.guarantee": ...}``."""
     return {k.replace("_", "."): v for k, v in options.items()}
@@ -118,8 +117,9 @@ class App(StreamsBuilder):
             finally:
                 worker.backend.close()
 
-        self._thread = threading.Thread(target=target, name=f"strom-{self.application_id}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=target, name=f"strom-{self.application_id}", daemon=True
+        )
         self._thread.start()
 
     def close(self, timeout: float | None = 30.0) -> None:

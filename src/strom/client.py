@@ -54,8 +54,13 @@ class Client:
         self.broker = broker
         self.backend: Backend = open_backend(broker)
 
-    def create_topic(self, name: str, partitions: int = 1,
-                     config: Mapping[str, str] | None = None, exist_ok: bool = False) -> None:
+    def create_topic(
+        self,
+        name: str,
+        partitions: int = 1,
+        config: Mapping[str, str] | None = None,
+        exist_ok: bool = False,
+    ) -> None:
         self.backend.create_topic(name, partitions, config, exist_ok=exist_ok)
 
     def delete_topic(self, name: str) -> None:
@@ -107,8 +112,13 @@ class Client:
                 return records
             time.sleep(0.02)
 
-    def iter(self, topic: str, key_serde: Any = None, value_serde: Any = None,
-             offsets: Mapping[int, int] | None = None) -> Iterator[ClientRecord]:
+    def iter(
+        self,
+        topic: str,
+        key_serde: Any = None,
+        value_serde: Any = None,
+        offsets: Mapping[int, int] | None = None,
+    ) -> Iterator[ClientRecord]:
         """Iterate the committed records of ``topic`` (from ``offsets`` per partition)."""
         info = self.backend.list_topics().get(topic)
         if info is None:
@@ -124,7 +134,11 @@ class Client:
                     yield ClientRecord(
                         ks.deserialize(topic, r.key) if ks is not None else r.key,
                         vs.deserialize(topic, r.value) if vs is not None else r.value,
-                        r.timestamp, r.headers, r.partition, r.offset, topic,
+                        r.timestamp,
+                        r.headers,
+                        r.partition,
+                        r.offset,
+                        topic,
                     )
                 offset = batch[-1].offset + 1
 

@@ -23,11 +23,14 @@ def main() -> None:
         heartbeat_interval_ms=100,
         default_dsl_store=store,
     )
-    (app.stream("lines", key_serde=S, value_serde=S)
-     .flat_map_values(str.split)
-     .group_by(lambda _, w: w, key_serde=S)
-     .count(store="counts")
-     .to_stream().to("counts-out", key_serde=S, value_serde=L))
+    (
+        app.stream("lines", key_serde=S, value_serde=S)
+        .flat_map_values(str.split)
+        .group_by(lambda _, w: w, key_serde=S)
+        .count(store="counts")
+        .to_stream()
+        .to("counts-out", key_serde=S, value_serde=L)
+    )
     print("ready", flush=True)
     app.run()
 

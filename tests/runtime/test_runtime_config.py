@@ -21,8 +21,10 @@ def test_defaults_and_eos_commit_interval():
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"comit.interval.ms": 5}, "unknown config key 'comit.interval.ms'; did you mean "
-                                   "'commit.interval.ms'"),
+        (
+            {"comit.interval.ms": 5},
+            "unknown config key 'comit.interval.ms'; did you mean 'commit.interval.ms'",
+        ),
         ({"processing.guarantee": "exactly_once"}, "removed in Kafka Streams 4.0"),
         ({"processing.guarantee": "twice"}, "processing.guarantee must be one of"),
         ({"commit.interval.ms": -1}, "commit.interval.ms must be an integer >= 0"),
@@ -37,9 +39,17 @@ def test_bad_config_is_a_clear_error(config, message):
 
 
 def test_client_keys_pass_through_and_app_options_use_underscores():
-    cfg = streams_config({"application.id": "a", "security.protocol": "SASL_SSL",
-                          "sasl.mechanism": "PLAIN", "ssl.ca.location": "/x"})
+    cfg = streams_config(
+        {
+            "application.id": "a",
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "PLAIN",
+            "ssl.ca.location": "/x",
+        }
+    )
     assert cfg["security.protocol"] == "SASL_SSL"
-    app = App("a", broker="memory://", commit_interval_ms=100, processing_guarantee="exactly_once_v2")
+    app = App(
+        "a", broker="memory://", commit_interval_ms=100, processing_guarantee="exactly_once_v2"
+    )
     assert app.config["commit.interval.ms"] == 100
     assert app.config["processing.guarantee"] == "exactly_once_v2"

@@ -22,13 +22,18 @@ WORDS = [f"w{i}" for i in range(20)]
 
 
 def lines(n: int, seed: int) -> list[str]:
-    return [" ".join(WORDS[(i * 7 + j * 3 + seed) % len(WORDS)] for j in range(5))
-            for i in range(n)]
+    return [
+        " ".join(WORDS[(i * 7 + j * 3 + seed) % len(WORDS)] for j in range(5)) for i in range(n)
+    ]
 
 
 def start_worker(broker: str, state: Path, store: str = "rocksDB") -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(APP), broker, str(state), store],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(APP), broker, str(state), store],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def updates(client: strom.Client) -> dict[str, list[int]]:
@@ -86,8 +91,10 @@ def test_kill_9_mid_stream_then_restart_is_exactly_once(tmp_path, store):
                 "the worker finished before it was killed; the test proves nothing"
             )
             worker = start_worker(broker, tmp_path / "state", store)
-            wait_for(lambda: {k: v[-1] for k, v in updates(client).items()} == dict(expected),
-                     procs=[worker])
+            wait_for(
+                lambda: {k: v[-1] for k, v in updates(client).items()} == dict(expected),
+                procs=[worker],
+            )
         finally:
             stop(worker)
         assert_exactly_once(client, expected)
@@ -107,16 +114,17 @@ def test_two_workers_share_partitions_and_one_takes_over(tmp_path):
                 assert p.stdout.readline().strip() == "ready"
             time.sleep(1.5)  # both have joined
             for i, line in enumerate(first):
-                client.produce("lines", line, key=str(i), key_serde=S, value_serde=S,
-                               timestamp=i)
+                client.produce("lines", line, key=str(i), key_serde=S, value_serde=S, timestamp=i)
             wait_for(lambda: sum(len(v) for v in updates(client).values()) > 20, procs=[a, b])
             os.kill(b.pid, signal.SIGKILL)
             b.wait()
             for i, line in enumerate(second):
-                client.produce("lines", line, key=f"x{i}", key_serde=S, value_serde=S,
-                               timestamp=10_000 + i)
-            wait_for(lambda: {k: v[-1] for k, v in updates(client).items()} == dict(expected),
-                     procs=[a])
+                client.produce(
+                    "lines", line, key=f"x{i}", key_serde=S, value_serde=S, timestamp=10_000 + i
+                )
+            wait_for(
+                lambda: {k: v[-1] for k, v in updates(client).items()} == dict(expected), procs=[a]
+            )
         finally:
             stop(a)
             stop(b)

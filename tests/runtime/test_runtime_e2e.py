@@ -16,11 +16,14 @@ _names = itertools.count()
 
 
 def word_count(app: strom.App) -> None:
-    (app.stream("lines", key_serde=S, value_serde=S)
-     .flat_map_values(str.split)
-     .group_by(lambda _, w: w, key_serde=S)
-     .count(store="counts")
-     .to_stream().to("counts-out", key_serde=S, value_serde=L))
+    (
+        app.stream("lines", key_serde=S, value_serde=S)
+        .flat_map_values(str.split)
+        .group_by(lambda _, w: w, key_serde=S)
+        .count(store="counts")
+        .to_stream()
+        .to("counts-out", key_serde=S, value_serde=L)
+    )
 
 
 def wait_for(predicate, timeout=20.0):
@@ -44,8 +47,9 @@ def broker(request, tmp_path):
 
 
 def make_app(broker, tmp_path, **options):
-    app = strom.App("wc", broker=broker, state_dir=str(tmp_path / "state"),
-                    commit_interval_ms=50, **options)
+    app = strom.App(
+        "wc", broker=broker, state_dir=str(tmp_path / "state"), commit_interval_ms=50, **options
+    )
     word_count(app)
     return app
 
@@ -119,8 +123,9 @@ def test_bad_input_stops_the_app_naming_topic_partition_offset(tmp_path):
         app.stream("nums", value_serde=L).map_values(lambda v: v * 2).to("out", value_serde=L)
         app.start()
         wait_for(lambda: not app.is_running)
-        with pytest.raises(strom.core.errors.StromError,
-                           match=r"topic='nums', partition=0, offset=1"):
+        with pytest.raises(
+            strom.core.errors.StromError, match=r"topic='nums', partition=0, offset=1"
+        ):
             app.close()
         assert [r.value for r in client.read("out", value_serde=L)] in ([], [14])
 
@@ -132,8 +137,13 @@ def test_log_and_continue_skips_bad_records(tmp_path):
         client.create_topic("out")
         for raw in (L.serialize("t", 1), b"oops", L.serialize("t", 3)):
             client.produce("nums", raw, timestamp=1)
-        app = strom.App("skip", broker=broker, state_dir=str(tmp_path), commit_interval_ms=10,
-                        deserialization_exception_handler="log_and_continue")
+        app = strom.App(
+            "skip",
+            broker=broker,
+            state_dir=str(tmp_path),
+            commit_interval_ms=10,
+            deserialization_exception_handler="log_and_continue",
+        )
         app.stream("nums", value_serde=L).to("out", value_serde=L)
         app.start()
         try:

@@ -72,3 +72,12 @@ class Record(Generic[K, V]):
 
 
 _new = object.__new__
+
+
+def make_record(key: Any, value: Any, timestamp: int, headers: Headers) -> Record[Any, Any]:
+    """A Record without the checks of ``Record(...)``: for the runtime's hot path, where the
+    headers are already canonical (and the timestamp may still be an invalid one, to be
+    judged by a timestamp extractor)."""
+    r = _new(Record)
+    r.key, r.value, r.timestamp, r.headers = key, value, timestamp, headers
+    return r

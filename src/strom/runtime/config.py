@@ -59,11 +59,40 @@ DEFAULTS: dict[str, Any] = {
 
 #: Prefixes of keys that belong to the Kafka clients and pass through unchanged.
 CLIENT_PREFIXES = (
-    "security.", "sasl.", "ssl.", "consumer.", "producer.", "admin.", "main.consumer.",
-    "restore.consumer.", "global.consumer.", "topic.", "socket.", "request.", "retry.",
-    "reconnect.", "metadata.", "connections.", "client.", "enable.", "linger.", "batch.",
-    "compression.", "acks", "fetch.", "receive.", "send.", "debug", "statistics.", "broker.",
-    "api.", "log.", "queue.", "message.", "transaction.", "isolation.",
+    "security.",
+    "sasl.",
+    "ssl.",
+    "consumer.",
+    "producer.",
+    "admin.",
+    "main.consumer.",
+    "restore.consumer.",
+    "global.consumer.",
+    "topic.",
+    "socket.",
+    "request.",
+    "retry.",
+    "reconnect.",
+    "metadata.",
+    "connections.",
+    "client.",
+    "enable.",
+    "linger.",
+    "batch.",
+    "compression.",
+    "acks",
+    "fetch.",
+    "receive.",
+    "send.",
+    "debug",
+    "statistics.",
+    "broker.",
+    "api.",
+    "log.",
+    "queue.",
+    "message.",
+    "transaction.",
+    "isolation.",
 )
 
 GUARANTEES = (AT_LEAST_ONCE, EXACTLY_ONCE_V2)
@@ -85,10 +114,10 @@ def streams_config(config: Mapping[str, Any]) -> dict[str, Any]:
     >>> streams_config({"application.id": "a", "processing.guarantee": "exactly_once_v2"})[
     ...     "commit.interval.ms"]
     100
-    >>> streams_config({"application.id": "a", "comit.interval.ms": 5})
+    >>> streams_config({"application.id": "a", "comit.interval.ms": 5})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    strom.core.errors.ConfigError: unknown config key 'comit.interval.ms'; did you mean 'commit.interval.ms'?
+    strom.core.errors.ConfigError: unknown config key 'comit.interval.ms'; did you mean ...
     """
     for key in config:
         if not isinstance(key, str):
@@ -96,9 +125,13 @@ def streams_config(config: Mapping[str, Any]) -> dict[str, Any]:
         if key in DEFAULTS or key.startswith(CLIENT_PREFIXES):
             continue
         close = difflib.get_close_matches(key, list(DEFAULTS), n=1, cutoff=0.75)
-        hint = f"; did you mean {close[0]!r}?" if close else (
-            "; Kafka Streams keys use dots (commit.interval.ms) and App keyword options use "
-            "underscores (commit_interval_ms)"
+        hint = (
+            f"; did you mean {close[0]!r}?"
+            if close
+            else (
+                "; Kafka Streams keys use dots (commit.interval.ms) and App keyword options use "
+                "underscores (commit_interval_ms)"
+            )
         )
         raise ConfigError(f"unknown config key {key!r}{hint}")
     cfg = {**DEFAULTS, **config}
@@ -116,11 +149,20 @@ def streams_config(config: Mapping[str, Any]) -> dict[str, Any]:
         cfg["commit.interval.ms"] = 100
     if cfg["cache.max.bytes.buffering"] is not None and "statestore.cache.max.bytes" not in config:
         cfg["statestore.cache.max.bytes"] = cfg["cache.max.bytes.buffering"]
-    for key in ("commit.interval.ms", "statestore.cache.max.bytes", "num.standby.replicas",
-                "max.task.idle.ms", "poll.ms"):
+    for key in (
+        "commit.interval.ms",
+        "statestore.cache.max.bytes",
+        "num.standby.replicas",
+        "max.task.idle.ms",
+        "poll.ms",
+    ):
         cfg[key] = _int(cfg, key)
-    for key in ("max.poll.records", "num.stream.threads", "session.timeout.ms",
-                "heartbeat.interval.ms"):
+    for key in (
+        "max.poll.records",
+        "num.stream.threads",
+        "session.timeout.ms",
+        "heartbeat.interval.ms",
+    ):
         cfg[key] = _int(cfg, key, 1)
     if cfg["deserialization.exception.handler"] not in HANDLERS:
         raise ConfigError(

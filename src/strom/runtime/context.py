@@ -80,7 +80,11 @@ class TaskContext:
 
     def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int) -> None:
         self.record_collector.send(
-            self.changelogs[store_name], key, value, timestamp, EMPTY_HEADERS,
+            self.changelogs[store_name],
+            key,
+            value,
+            timestamp,
+            EMPTY_HEADERS,
             self.task_id.partition,
         )
 

@@ -46,15 +46,21 @@ class StateManager:
             try:
                 self.checkpoint = {str(k): int(v) for k, v in json.loads(path.read_text()).items()}
             except (ValueError, OSError) as e:
-                log.warning("task %s: unreadable checkpoint %s (%s); restoring from scratch",
-                            self.task_id, path, e)
+                log.warning(
+                    "task %s: unreadable checkpoint %s (%s); restoring from scratch",
+                    self.task_id,
+                    path,
+                    e,
+                )
                 self.checkpoint = None
             if self.eos:
                 path.unlink(missing_ok=True)  # only a clean close writes it back
         rocks = self.task_dir / "rocksdb"
         if self.checkpoint is None and rocks.exists():
-            log.info("task %s: no checkpoint; wiping local state to restore it from changelogs",
-                     self.task_id)
+            log.info(
+                "task %s: no checkpoint; wiping local state to restore it from changelogs",
+                self.task_id,
+            )
             shutil.rmtree(rocks, ignore_errors=True)
 
     def restore(self, context: TaskContext, changelogs: dict[str, str]) -> int:
@@ -78,8 +84,15 @@ class StateManager:
                 total += len(batch)
                 offset = batch[-1].offset + 1
             if offset > start:
-                log.info("task %s: restored %s from %s[%s] offsets %s..%s",
-                         self.task_id, name, topic, partition, start, offset)
+                log.info(
+                    "task %s: restored %s from %s[%s] offsets %s..%s",
+                    self.task_id,
+                    name,
+                    topic,
+                    partition,
+                    start,
+                    offset,
+                )
         self.restored = total
         return total
 

@@ -22,7 +22,8 @@ from strom.core.errors import (
 )
 from strom.core.records import ConsumerRecord
 from strom.core.types import TaskId
-from strom.processor.record import Record
+from strom.processor.record import Record, make_record
+from strom.processor.timestamps import FailOnInvalidTimestamp, timestamp_extractor
 from strom.runtime.context import NodeProcessorContext, TaskContext, failed_node
 from strom.topology.build import ProcessorTopology
 from strom.topology.nodes import RecordCollector, SourceNode
@@ -30,6 +31,7 @@ from strom.topology.nodes import RecordCollector, SourceNode
 log = logging.getLogger("strom.task")
 
 TopicPartition = tuple[str, int]
+FAIL_ON_INVALID = FailOnInvalidTimestamp()
 
 
 class TaskMetrics:
@@ -74,6 +76,9 @@ class StreamTask:
         self.context.metrics = self.metrics
         self._queues: dict[TopicPartition, deque[ConsumerRecord]] = {}
         self._consumed: dict[TopicPartition, int] = {}
+        self._partition_time: dict[TopicPartition, int] = {}
+        spec = config.get("default.timestamp.extractor")
+        self._default_extractor = None if spec is None else timestamp_extractor(spec)
         self._initialized = False
         self._closed = False
         handler = config.get("deserialization.exception.handler", "log_and_fail")
@@ -194,15 +199,39 @@ class StreamTask:
             value = source.value_serde.deserialize(raw.topic, raw.value)
         except (SerializationError, ValueError, TypeError) as e:
             return self._bad_input(raw, "value", source.value_serde, e)
-        ts = raw.timestamp
-        if source.timestamp_extractor is not None:
-            ts = source.timestamp_extractor(raw, self.context.stream_time)
-        if ts < 0:
-            raise StreamsError(
-                f"record from topic={raw.topic!r} partition={raw.partition} offset={raw.offset} "
-                f"has an invalid (negative) timestamp {ts}"
-            )
-        return Record(key, value, ts, raw.headers)
+        record = make_record(key, value, raw.timestamp, raw.headers)
+        extractor = source.timestamp_extractor or self._default_extractor
+        tp = (raw.topic, raw.partition)
+        partition_time = self._partition_time.get(tp, -1)
+        if extractor is None:  # the default: the log's timestamp, which must be valid
+            ts = raw.timestamp
+            if ts < 0:
+                ts = FAIL_ON_INVALID.extract(record, partition_time)
+        else:
+            try:
+                ts = extractor(record, partition_time)
+            except StromError:
+                raise
+            except Exception as e:
+                raise StreamsError(
+                    f"the timestamp extractor failed on the record from topic={raw.topic!r} "
+                    f"partition={raw.partition} offset={raw.offset}: {type(e).__name__}: {e}"
+                ) from e
+            if ts < 0:
+                self.metrics.dropped_records += 1
+                log.warning(
+                    "Skipping record due to negative extracted timestamp. topic=[%s] "
+                    "partition=[%s] offset=[%s] extractedTimestamp=[%s]",
+                    raw.topic,
+                    raw.partition,
+                    raw.offset,
+                    ts,
+                )
+                return None
+            record.timestamp = ts
+        if ts > partition_time:
+            self._partition_time[tp] = ts
+        return record
 
     def _bad_input(self, raw: ConsumerRecord, part: str, serde: Any, e: Exception) -> None:
         msg = f"cannot deserialize the {part} with {serde!r}: {e}"

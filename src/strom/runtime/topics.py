@@ -41,15 +41,17 @@ def plan_topics(
     groups = topic_groups(topology, application_id)
     existing = {name: info.partitions for name, info in backend.list_topics().items()}
     internal = {f"{application_id}-{t}": spec for t, spec in topology.internal_topics.items()}
-    missing = sorted({t for g in groups for t in g.sources if t not in internal
-                      and t not in existing})
+    missing = sorted(
+        {t for g in groups for t in g.sources if t not in internal and t not in existing}
+    )
     if missing:
         raise UnknownTopicError(
             f"the topology reads topics that do not exist: {missing}; create them first "
             "(strom topics create NAME --partitions N, or strom.Client(url).create_topic)"
         )
-    outputs = sorted({t for g in groups for t in g.sinks if t not in internal
-                      and t not in existing})
+    outputs = sorted(
+        {t for g in groups for t in g.sinks if t not in internal and t not in existing}
+    )
     if outputs:
         raise UnknownTopicError(
             f"the topology writes to topics that do not exist: {outputs}; create them first "
@@ -81,16 +83,28 @@ def plan_topics(
         plan.groups.append(GroupPlan(g.id, max(known), g))
         for store, topic in g.changelogs.items():
             counts[topic] = max(known)
-            _ensure(backend, topic, max(known), CHANGELOG_CONFIG, existing,
-                    f"changelog of store {store!r}")
+            _ensure(
+                backend,
+                topic,
+                max(known),
+                CHANGELOG_CONFIG,
+                existing,
+                f"changelog of store {store!r}",
+            )
     for name in internal:
         if name in counts:
             _ensure(backend, name, counts[name], REPARTITION_CONFIG, existing, "repartition topic")
     return plan
 
 
-def _ensure(backend: Backend, topic: str, partitions: int, config: Mapping[str, str],
-            existing: Mapping[str, int], what: str) -> None:
+def _ensure(
+    backend: Backend,
+    topic: str,
+    partitions: int,
+    config: Mapping[str, str],
+    existing: Mapping[str, int],
+    what: str,
+) -> None:
     if topic in existing:
         if existing[topic] != partitions:
             raise TopologyError(

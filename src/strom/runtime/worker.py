@@ -31,6 +31,8 @@ log = logging.getLogger("strom.worker")
 
 #: Records buffered per partition before the worker stops fetching more for it.
 QUEUE_TARGET = 2_000
+#: How often the worker applies retention and compaction to the log (embedded backends).
+MAINTAIN_INTERVAL_MS = 60_000
 
 
 def wall_ms() -> int:
@@ -78,6 +80,7 @@ class StreamWorker:
         self.collector = BufferingCollector(self._partitions.get)
         self._last_commit = 0
         self._last_heartbeat = -(10**12)
+        self._last_maintain = 0
         self._stop = threading.Event()
         self.processed = 0
         self.started = False
@@ -191,8 +194,11 @@ class StreamWorker:
         for owned in self.tasks.values():
             owned.task.post_commit()
         self._last_commit = self.clock()
+        if self._last_commit - self._last_maintain >= MAINTAIN_INTERVAL_MS:
+            self._last_maintain = self._last_commit
+            self.backend.maintain(wall_ms())
 
-    # ---- group membership and tasks ----------------------------------------------------------------
+    # ---- group membership and tasks ---------------------------------------------------------
     def _heartbeat(self, force: bool = False) -> None:
         now = self.clock()
         if not force and now - self._last_heartbeat < self.heartbeat_interval:
@@ -208,8 +214,13 @@ class StreamWorker:
         me, n = members.index(self.member_id), len(members)
         assert self.plan is not None
         mine = {p for p in range(self.plan.max_partitions) if p % n == me}
-        log.info("member %s: generation %s, %s members, partitions %s",
-                 self.member_id, membership.generation, n, sorted(mine))
+        log.info(
+            "member %s: generation %s, %s members, partitions %s",
+            self.member_id,
+            membership.generation,
+            n,
+            sorted(mine),
+        )
         self.generation = membership.generation
         if mine != self.assigned:
             self._rebalance(mine)
@@ -233,8 +244,9 @@ class StreamWorker:
         state = StateManager(tid, task_dir, self.backend, self.eos)
         state.prepare()
         pt = self.topology.build(self.application_id, self.config, tid.subtopology)
-        task = StreamTask(tid, pt, self.application_id, self.config, self.collector, self.clock,
-                          task_dir)
+        task = StreamTask(
+            tid, pt, self.application_id, self.config, self.collector, self.clock, task_dir
+        )
         task.init_stores()
         state.restore(task.context, pt.changelogs)
         task.init_processors()

@@ -32,8 +32,8 @@ class RecordContext(NamedTuple):
 TopicNameExtractor = Callable[[Any, Any, RecordContext], str]
 #: ``fn(topic, key, value, num_partitions) -> partition``: picks a sink's partition per record.
 StreamPartitioner = Callable[[str, Any, Any, int], int | None]
-#: ``fn(record: ConsumerRecord, partition_time: int) -> timestamp``.
-TimestampExtractor = Callable[[ConsumerRecord, int], int]
+#: ``fn(record: Record, partition_time: int) -> timestamp`` (see strom.processor.timestamps).
+TimestampExtractor = Callable[[Record[Any, Any], int], int]
 
 
 class RecordCollector(Protocol):

@@ -180,7 +180,7 @@ class LocalBackend(Backend):
         if not row:
             raise unknown_topic(topic)
         n = row[0][0]
-        if not isinstance(partition, int) or not 0 <= partition < n:
+        if partition.__class__ is not int or not 0 <= partition < n:
             raise unknown_partition(topic, partition, n)
         return n
 

@@ -23,7 +23,7 @@ def check_offsets(conn: sqlite3.Connection, offsets: Mapping[TopicPartition, int
         n = sizes[topic]
         if n is None:
             raise unknown_topic(topic)
-        if not isinstance(partition, int) or not 0 <= partition < n:
+        if partition.__class__ is not int or not 0 <= partition < n:
             raise unknown_partition(topic, partition, n)
         check_offset(topic, partition, off)
 
