@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from strom.backends import Backend, Membership, ProducerRecord, TopicInfo
-from strom.core.errors import BackendError, TopicExistsError, UnknownTopicError
+from strom.core.errors import BackendError, FencedError, TopicExistsError, UnknownTopicError
 from strom.core.partitioner import partition_for_key
 from strom.core.records import ConsumerRecord
 
@@ -260,13 +260,56 @@ def test_membership_generations(backend: Backend) -> None:
     second = backend.heartbeat("grp", "b", 30_000)
     assert second.members == ("a", "b") and second.generation > first.generation
     same = backend.heartbeat("grp", "a", 30_000)
-    assert same == Membership(second.generation, ("a", "b"))
+    assert same == Membership(second.generation, ("a", "b"), synced=False)
     backend.leave("grp", "b")
     after_leave = backend.heartbeat("grp", "a", 30_000)
     assert after_leave.members == ("a",) and after_leave.generation > second.generation
     backend.leave("grp", "nobody")  # unknown members leave quietly
     assert backend.heartbeat("grp", "a", 30_000) == after_leave
     assert backend.heartbeat("other", "a", 30_000).members == ("a",)
+
+
+def test_synced_once_every_member_acknowledged_the_generation(backend: Backend) -> None:
+    a = backend.heartbeat("grp", "a", 30_000)
+    assert not a.synced
+    a = backend.heartbeat("grp", "a", 30_000, a.generation)
+    assert a.synced and a.members == ("a",)
+    b = backend.heartbeat("grp", "b", 30_000)  # b joins: a new generation nobody acked yet
+    assert b.generation > a.generation and not b.synced
+    assert not backend.heartbeat("grp", "b", 30_000, b.generation).synced  # a has not
+    assert backend.heartbeat("grp", "a", 30_000, b.generation).synced
+    assert backend.heartbeat("grp", "b", 30_000, b.generation).synced
+
+
+def test_fenced_transactions_write_nothing(backend: Backend, topic) -> None:
+    topic = topic("fenced")
+    backend.create_topic(topic)
+    gen = backend.heartbeat("grp", "a", 150).generation
+    with backend.transaction() as tx:
+        tx.fence("grp", "a", gen)
+        tx.produce([ProducerRecord(topic, b"k", b"1", 1)])
+        tx.commit_offsets("grp", {(topic, 0): 1})
+    backend.heartbeat("grp", "b", 30_000)  # a live member may still commit after b joined
+    with backend.transaction() as tx:
+        tx.fence("grp", "a", gen)
+        tx.produce([ProducerRecord(topic, b"k", b"2", 2)])
+    time.sleep(0.4)
+    backend.heartbeat("grp", "b", 30_000)  # a's session expired: a is a zombie
+
+    def zombie_commit(value: bytes) -> None:
+        tx = backend.transaction()
+        tx.fence("grp", "a", gen)
+        tx.produce([ProducerRecord(topic, b"k", value, 3)])
+        tx.commit_offsets("grp", {(topic, 0): 9})
+        tx.commit()
+
+    with pytest.raises(FencedError, match="no longer in the group"):
+        zombie_commit(b"3")
+    backend.heartbeat("grp", "a", 30_000)  # it joins again: its old work stays fenced
+    with pytest.raises(FencedError, match="joined again at generation"):
+        zombie_commit(b"4")
+    assert [r.value for r in backend.fetch(topic, 0, 0)] == [b"1", b"2"]
+    assert backend.committed("grp", [(topic, 0)]) == {(topic, 0): 1}
 
 
 def test_silent_members_expire_after_their_session_timeout(backend: Backend) -> None:

@@ -129,3 +129,34 @@ def test_two_workers_share_partitions_and_one_takes_over(tmp_path):
             stop(a)
             stop(b)
         assert_exactly_once(client, expected)
+
+
+def test_worker_added_under_load_is_exactly_once(tmp_path):
+    """A second worker joins while the first is busy: the first gives up half the partitions
+    (committing first), the second starts them only after that: no update is lost or doubled."""
+    broker = f"local://{tmp_path / 'log'}"
+    data = lines(6000, 4)
+    expected = collections.Counter(w for line in data for w in line.split())
+    with strom.Client(broker) as client:
+        client.create_topic("lines", partitions=4)
+        client.create_topic("counts-out", partitions=4)
+        for i, line in enumerate(data[:3000]):
+            client.produce("lines", line, key=str(i), key_serde=S, value_serde=S, timestamp=i)
+        a = start_worker(broker, tmp_path / "a")
+        b = None
+        try:
+            wait_for(lambda: sum(len(v) for v in updates(client).values()) > 20, procs=[a])
+            b = start_worker(broker, tmp_path / "b")
+            for i, line in enumerate(data[3000:], 3000):
+                client.produce("lines", line, key=str(i), key_serde=S, value_serde=S, timestamp=i)
+            wait_for(
+                lambda: {k: v[-1] for k, v in updates(client).items()} == dict(expected),
+                procs=[a, b],
+            )
+        finally:
+            stop(a)
+            if b is not None:
+                stop(b)
+        assert_exactly_once(client, expected)
+    taken = sorted(p.name for p in (tmp_path / "b" / "crash").iterdir())
+    assert taken and all(t.split("_")[1] in {"1", "3"} for t in taken), taken

@@ -38,14 +38,25 @@ class TopicInfo(NamedTuple):
 
 
 class Membership(NamedTuple):
-    """A group's live members (sorted) and a generation that changes whenever they change."""
+    """A group's live members (sorted), a generation that changes whenever they change, and
+    whether every member has acknowledged this generation (released what it no longer owns)."""
 
     generation: int
     members: tuple[str, ...]
+    synced: bool = True
 
 
 class Transaction(ABC):
     """Outputs and consumed offsets that become visible together, or not at all."""
+
+    fenced_by: tuple[str, str, int] | None = None
+
+    def fence(self, group: str, member: str, generation: int) -> None:
+        """Commit only if ``member`` is live in ``group`` and joined it at or before
+        ``generation``; otherwise the commit raises FencedError and writes nothing. A member
+        that was dropped (session expired) cannot commit what it did before, even if it has
+        joined again since: a zombie is fenced."""
+        self.fenced_by = (group, member, generation)
 
     @abstractmethod
     def produce(self, records: Iterable[ProducerRecord]) -> None: ...
@@ -127,8 +138,14 @@ class Backend(ABC):
         """Forget a group's committed offsets and members (application reset)."""
 
     @abstractmethod
-    def heartbeat(self, group: str, member: str, session_timeout_ms: int) -> Membership:
-        """Join or stay in ``group``; members silent for their session timeout are dropped."""
+    def heartbeat(
+        self, group: str, member: str, session_timeout_ms: int, acked_generation: int = -1
+    ) -> Membership:
+        """Join or stay in ``group``; members silent for their session timeout are dropped.
+
+        ``acked_generation`` is the generation this member has finished rebalancing to;
+        ``Membership.synced`` tells whether every live member has acknowledged the current one.
+        """
 
     @abstractmethod
     def leave(self, group: str, member: str) -> None: ...

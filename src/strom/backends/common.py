@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from strom.backends.api import ProducerRecord, TopicPartition, Transaction
-from strom.core.errors import BackendError, UnknownTopicError
+from strom.core.errors import BackendError, FencedError, UnknownTopicError
 
 #: Kafka's legal topic names: ASCII letters, digits, ``.``, ``_`` and ``-``, at most 249.
 _LEGAL_NAME = re.compile(r"[a-zA-Z0-9._-]{1,249}")
@@ -114,6 +114,18 @@ def keyless_compacted(topic: str) -> BackendError:
     )
 
 
+def fenced(group: str, member: str, generation: int, joined: int | None) -> FencedError:
+    why = (
+        "it is no longer in the group (its session expired or it left)"
+        if joined is None
+        else f"it joined again at generation {joined}"
+    )
+    return FencedError(
+        f"member {member!r} of group {group!r} is fenced: its transaction belongs to "
+        f"generation {generation}, but {why}"
+    )
+
+
 def check_offset(topic: str, partition: int, offset: object) -> None:
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise BackendError(
@@ -130,7 +142,7 @@ class BufferedTransaction(Transaction):
 
     def __init__(
         self,
-        apply: Callable[[list[ProducerRecord], list[tuple[str, dict[TopicPartition, int]]]], None],
+        apply: Callable[..., None],
     ) -> None:
         self._apply = apply
         self._records: list[ProducerRecord] = []
@@ -152,7 +164,7 @@ class BufferedTransaction(Transaction):
     def commit(self) -> None:
         self._check()
         self._state = "aborted"  # if applying fails, nothing was applied
-        self._apply(self._records, self._offsets)
+        self._apply(self._records, self._offsets, self.fenced_by)
         self._state = "committed"
 
     def abort(self) -> None:

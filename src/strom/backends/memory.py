@@ -21,6 +21,7 @@ from strom.backends.api import (
     Transaction,
 )
 from strom.backends.common import (
+    fenced,
     BufferedTransaction,
     bad_record,
     check_offset,
@@ -60,11 +61,13 @@ class _Topic:
 
 
 class _Group:
-    __slots__ = ("generation", "members", "offsets")
+    __slots__ = ("acked", "generation", "joined", "members", "offsets")
 
     def __init__(self) -> None:
         self.offsets: dict[TopicPartition, int] = {}
         self.members: dict[str, tuple[float, int]] = {}  # member -> (last seen, timeout ms)
+        self.acked: dict[str, int] = {}  # member -> the generation it has rebalanced to
+        self.joined: dict[str, int] = {}  # member -> the generation at which it joined
         self.generation = 0
 
 
@@ -279,7 +282,9 @@ class MemoryBackend(Backend):
                     g.members.clear()
                     g.generation += 1
 
-    def heartbeat(self, group: str, member: str, session_timeout_ms: int) -> Membership:
+    def heartbeat(
+        self, group: str, member: str, session_timeout_ms: int, acked_generation: int = -1
+    ) -> Membership:
         self._check_open()
         if session_timeout_ms <= 0:
             raise BackendError(f"group {group!r}: session_timeout_ms must be > 0")
@@ -290,17 +295,26 @@ class MemoryBackend(Backend):
             expired = [m for m, (seen, tmo) in members.items() if now - seen > tmo / 1000]
             for m in expired:
                 del members[m]
-            changed = bool(expired) or member not in members
+                g.acked.pop(m, None)
+                g.joined.pop(m, None)
+            joining = member not in members
+            changed = bool(expired) or joining
             members[member] = (now, session_timeout_ms)
             if changed:
                 g.generation += 1
-            return Membership(g.generation, tuple(sorted(members)))
+            if joining:
+                g.joined[member] = g.generation
+            g.acked[member] = acked_generation
+            synced = all(g.acked.get(m) == g.generation for m in members)
+            return Membership(g.generation, tuple(sorted(members)), synced)
 
     def leave(self, group: str, member: str) -> None:
         self._check_open()
         with self._log.lock:
             g = self._log.groups.get(group)
             if g is not None and g.members.pop(member, None) is not None:
+                g.acked.pop(member, None)
+                g.joined.pop(member, None)
                 g.generation += 1
 
     # ---- transactions ----------------------------------------------------------------------
@@ -309,10 +323,18 @@ class MemoryBackend(Backend):
         return BufferedTransaction(self._commit_transaction)
 
     def _commit_transaction(
-        self, records: list[ProducerRecord], offsets: list[tuple[str, dict[TopicPartition, int]]]
+        self,
+        records: list[ProducerRecord],
+        offsets: list[tuple[str, dict[TopicPartition, int]]],
+        fence: tuple[str, str, int] | None = None,
     ) -> None:
         self._check_open()
         with self._log.lock:
+            if fence is not None:
+                group, member, generation = fence
+                joined = self._group(group).joined.get(member)
+                if joined is None or generation < joined:
+                    raise fenced(group, member, generation, joined)
             for _group, offs in offsets:
                 self._check_offsets(offs)
             plan = self._plan(records)

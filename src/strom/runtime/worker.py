@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from strom.backends.api import Backend, TopicPartition
-from strom.core.errors import StromError
+from strom.core.errors import FencedError, StromError
 from strom.core.types import TaskId
 from strom.runtime.collector import BufferingCollector
 from strom.runtime.config import EXACTLY_ONCE_V2
@@ -178,11 +178,16 @@ class StreamWorker:
             offsets.update(owned.task.prepare_commit())
         records = self.collector.drain()
         if self.eos:
-            with self.backend.transaction() as tx:
-                if records:
-                    tx.produce(records)
-                if offsets:
-                    tx.commit_offsets(self.group, offsets)
+            try:
+                with self.backend.transaction() as tx:
+                    tx.fence(self.group, self.member_id, self.generation)
+                    if records:
+                        tx.produce(records)
+                    if offsets:
+                        tx.commit_offsets(self.group, offsets)
+            except FencedError as e:
+                self._fenced(e)
+                return
         else:
             if records:
                 self.backend.produce(records)
@@ -200,43 +205,56 @@ class StreamWorker:
 
     # ---- group membership and tasks ---------------------------------------------------------
     def _heartbeat(self, force: bool = False) -> None:
+        """Stay in the group; on a new generation, give up revoked tasks at once, and take
+        new ones only when every member has given up its own (no task runs twice)."""
         now = self.clock()
-        if not force and now - self._last_heartbeat < self.heartbeat_interval:
+        waiting = self.assigned and self._pending()
+        if not force and not waiting and now - self._last_heartbeat < self.heartbeat_interval:
             return
         self._last_heartbeat = now
-        membership = self.backend.heartbeat(self.group, self.member_id, self.session_timeout)
-        if membership.generation == self.generation:
-            return
-        members = list(membership.members)
-        if self.member_id not in members:
-            members.append(self.member_id)
-            members.sort()
-        me, n = members.index(self.member_id), len(members)
-        assert self.plan is not None
-        mine = {p for p in range(self.plan.max_partitions) if p % n == me}
-        log.info(
-            "member %s: generation %s, %s members, partitions %s",
-            self.member_id,
-            membership.generation,
-            n,
-            sorted(mine),
+        m = self.backend.heartbeat(
+            self.group, self.member_id, self.session_timeout, self.generation
         )
-        self.generation = membership.generation
-        if mine != self.assigned:
-            self._rebalance(mine)
+        if m.generation != self.generation:
+            members = sorted(set(m.members) | {self.member_id})
+            me, n = members.index(self.member_id), len(members)
+            assert self.plan is not None
+            mine = {p for p in range(self.plan.max_partitions) if p % n == me}
+            log.info(
+                "member %s: generation %s, %s members, partitions %s",
+                self.member_id,
+                m.generation,
+                n,
+                sorted(mine),
+            )
+            self._revoke(mine)
+            self.generation = m.generation
+            self.assigned = mine
+            m = self.backend.heartbeat(
+                self.group, self.member_id, self.session_timeout, self.generation
+            )
+        if m.synced and m.generation == self.generation and self._pending():
+            for tid in self._pending():
+                self._open_task(tid)
 
-    def _rebalance(self, partitions: set[int]) -> None:
-        if self.tasks:
-            self.commit()
-        for tid in [t for t in self.tasks if t.partition not in partitions]:
+    def _pending(self) -> list[TaskId]:
+        """Tasks assigned to this member that it has not opened yet."""
+        if self.plan is None:
+            return []
+        return [
+            TaskId(g.id, p)
+            for g in self.plan.groups
+            for p in sorted(self.assigned)
+            if p < g.partitions and TaskId(g.id, p) not in self.tasks
+        ]
+
+    def _revoke(self, keep: set[int]) -> None:
+        revoked = [t for t in self.tasks if t.partition not in keep]
+        if not revoked:
+            return
+        self.commit()
+        for tid in revoked:
             self._close_task(tid, clean=True)
-        assert self.plan is not None
-        for group in self.plan.groups:
-            for p in sorted(partitions):
-                tid = TaskId(group.id, p)
-                if p < group.partitions and tid not in self.tasks:
-                    self._open_task(tid)
-        self.assigned = set(partitions)
 
     def _open_task(self, tid: TaskId) -> None:
         assert self.plan is not None
@@ -262,6 +280,18 @@ class StreamWorker:
                 owned.next_offsets[tp] = end if reset_latest else begin
         self.tasks[tid] = owned
         log.info("task %s: started (restored %s records)", tid, state.restored)
+
+    def _fenced(self, error: FencedError) -> None:
+        """This member lost its tasks (it was a zombie): drop their uncommitted work and
+        state without committing, then join the group again."""
+        log.warning("member %s: %s; closing its tasks and rejoining", self.member_id, error)
+        for tid in list(self.tasks):
+            self._close_task(tid, clean=False)
+        self.collector.drain()  # the outputs of the failed transaction, and what closing added
+        self.assigned = set()
+        self.generation = -1
+        self._last_commit = self.clock()
+        self._heartbeat(force=True)
 
     def _close_task(self, tid: TaskId, clean: bool) -> None:
         owned = self.tasks.pop(tid)

@@ -352,11 +352,15 @@ class LocalBackend(Backend):
     def delete_group(self, group: str) -> None:
         self._write(lambda conn: groups.delete_group(conn, group))
 
-    def heartbeat(self, group: str, member: str, session_timeout_ms: int) -> Membership:
+    def heartbeat(
+        self, group: str, member: str, session_timeout_ms: int, acked_generation: int = -1
+    ) -> Membership:
         if session_timeout_ms <= 0:
             raise BackendError(f"group {group!r}: session_timeout_ms must be > 0")
         return self._write(
-            lambda conn: groups.heartbeat(conn, group, member, session_timeout_ms, now_ms()),
+            lambda conn: groups.heartbeat(
+                conn, group, member, session_timeout_ms, now_ms(), acked_generation
+            ),
             durable=False,
         )
 
@@ -369,9 +373,14 @@ class LocalBackend(Backend):
         return BufferedTransaction(self._commit_transaction)
 
     def _commit_transaction(
-        self, records: list[ProducerRecord], offsets: list[tuple[str, dict[TopicPartition, int]]]
+        self,
+        records: list[ProducerRecord],
+        offsets: list[tuple[str, dict[TopicPartition, int]]],
+        fence: tuple[str, str, int] | None = None,
     ) -> None:
         def apply(conn: sqlite3.Connection) -> None:
+            if fence is not None:
+                groups.check_fence(conn, *fence)
             if records:
                 self._append(conn, records)
             for group, offs in offsets:

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 
 from strom.backends.api import Membership, TopicPartition
-from strom.backends.common import check_offset, unknown_partition, unknown_topic
+from strom.backends.common import check_offset, fenced, unknown_partition, unknown_topic
 
 
 def check_offsets(conn: sqlite3.Connection, offsets: Mapping[TopicPartition, int]) -> None:
@@ -67,30 +67,54 @@ def _bump(conn: sqlite3.Connection, group: str) -> int:
 
 
 def heartbeat(
-    conn: sqlite3.Connection, group: str, member: str, session_timeout_ms: int, now_ms: int
+    conn: sqlite3.Connection,
+    group: str,
+    member: str,
+    session_timeout_ms: int,
+    now_ms: int,
+    acked_generation: int = -1,
 ) -> Membership:
     """Drop members silent past their session timeout, then join or refresh ``member``."""
     rows = conn.execute(
-        "SELECT member, last_heartbeat_ms, session_timeout_ms FROM group_members WHERE grp=?",
+        "SELECT member, last_heartbeat_ms, session_timeout_ms, acked_generation "
+        "FROM group_members WHERE grp=?",
         (group,),
     ).fetchall()
-    expired = [m for m, seen, timeout in rows if now_ms - seen > timeout]
-    live = {m for m, _, _ in rows} - set(expired)
+    expired = [m for m, seen, timeout, _ in rows if now_ms - seen > timeout]
+    acked = {m: a for m, _, _, a in rows if m not in expired}
+    live = set(acked)
     if expired:
         conn.executemany(
             "DELETE FROM group_members WHERE grp=? AND member=?", [(group, m) for m in expired]
         )
     changed = bool(expired) or member not in live
     conn.execute(
-        "INSERT INTO group_members(grp, member, last_heartbeat_ms, session_timeout_ms) "
-        "VALUES (?, ?, ?, ?) ON CONFLICT(grp, member) DO UPDATE SET "
+        "INSERT INTO group_members(grp, member, last_heartbeat_ms, session_timeout_ms, "
+        "acked_generation) VALUES (?, ?, ?, ?, ?) ON CONFLICT(grp, member) DO UPDATE SET "
         "last_heartbeat_ms=excluded.last_heartbeat_ms, "
-        "session_timeout_ms=excluded.session_timeout_ms",
-        (group, member, now_ms, session_timeout_ms),
+        "session_timeout_ms=excluded.session_timeout_ms, "
+        "acked_generation=excluded.acked_generation",
+        (group, member, now_ms, session_timeout_ms, acked_generation),
     )
     live.add(member)
+    acked[member] = acked_generation
     gen = _bump(conn, group) if changed else _generation(conn, group)
-    return Membership(gen, tuple(sorted(live)))
+    if member not in {m for m, _, _, _ in rows} - set(expired):  # a (re)join
+        conn.execute(
+            "UPDATE group_members SET joined_generation=? WHERE grp=? AND member=?",
+            (gen, group, member),
+        )
+    return Membership(gen, tuple(sorted(live)), all(a == gen for a in acked.values()))
+
+
+def check_fence(conn: sqlite3.Connection, group: str, member: str, generation: int) -> None:
+    """Raise FencedError unless ``member`` is live and joined at or before ``generation``."""
+    row = conn.execute(
+        "SELECT joined_generation FROM group_members WHERE grp=? AND member=?", (group, member)
+    ).fetchone()
+    joined = None if row is None else row[0]
+    if joined is None or generation < joined:
+        raise fenced(group, member, generation, joined)
 
 
 def leave(conn: sqlite3.Connection, group: str, member: str) -> None:

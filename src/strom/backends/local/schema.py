@@ -67,6 +67,8 @@ CREATE TABLE IF NOT EXISTS group_members (
     member TEXT NOT NULL,
     last_heartbeat_ms INTEGER NOT NULL,
     session_timeout_ms INTEGER NOT NULL,
+    acked_generation INTEGER NOT NULL DEFAULT -1,
+    joined_generation INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (grp, member)
 ) WITHOUT ROWID;
 """

@@ -1,0 +1,681 @@
+"""strom benchmarks: W1 (JSON filter + map) and W2 (word count) against a Bytewax baseline.
+
+Usage (from the repo root)::
+
+    .venv/bin/python bench/run.py                       # everything, default sizes (< 5 min)
+    .venv/bin/python bench/run.py --records 50000 --workloads W2 --backends memory
+    .venv/bin/python bench/run.py --markdown results.md # also write the table as Markdown
+    .venv/bin/python bench/run.py --profile --workloads W2 --backends memory  # cProfile one run
+
+Every measurement runs in a fresh subprocess (``run.py --child SPEC``) so that peak memory
+(``ru_maxrss``) and allocator state never mix between measurements. In the child the input is
+generated from a fixed seed (the same data for every system), pre-loaded (not timed), then the
+timed section processes all of it to completion: for strom, every input offset (including the
+repartition topic's, for W2) processed and the final commit done; for Bytewax, ``run_main``
+returning after the source's EOF. Outputs are checked after the clock stops.
+
+See bench/README.md for what each workload does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SEED = 42
+THRESHOLD = 500.0  # W1 keeps events with amount > THRESHOLD (about half of them)
+VOCABULARY = 1000  # W2's distinct words
+WORDS_PER_LINE = 10
+KINDS = ("click", "view", "purchase", "scroll")
+
+DEFAULT_RECORDS = {"W1": 200_000, "W2": 30_000}
+
+# ---------------------------------------------------------------------------------------------
+# data (deterministic: the same seed gives every system the same bytes)
+# ---------------------------------------------------------------------------------------------
+
+
+def w1_events(n: int) -> list[tuple[bytes, bytes]]:
+    """``n`` (key, value) pairs: key ``b"u17"``, value ``{"user","amount","kind"}`` as JSON."""
+    import orjson
+
+    rng = random.Random(SEED)
+    out = []
+    for _ in range(n):
+        user = f"u{rng.randrange(1000)}"
+        event = {"user": user, "amount": round(rng.uniform(0, 1000), 2), "kind": rng.choice(KINDS)}
+        out.append((user.encode(), orjson.dumps(event)))
+    return out
+
+
+def w1_expected(events: list[tuple[bytes, bytes]]) -> int:
+    import orjson
+
+    return sum(1 for _, v in events if orjson.loads(v)["amount"] > THRESHOLD)
+
+
+def w1_transform(event: dict[str, Any]) -> dict[str, Any]:
+    """W1's map: a new dict (the same function for every system)."""
+    return {"user": event["user"], "cents": int(event["amount"] * 100), "kind": event["kind"]}
+
+
+def vocabulary() -> list[str]:
+    rng = random.Random(SEED + 1)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words: set[str] = set()
+    while len(words) < VOCABULARY:
+        words.add("".join(rng.choice(letters) for _ in range(rng.randint(2, 9))))
+    return sorted(words)
+
+
+def w2_lines(n: int) -> list[bytes]:
+    """``n`` lines of ``WORDS_PER_LINE`` words, drawn Zipf-like (weight 1/rank) from the
+    vocabulary."""
+    rng = random.Random(SEED)
+    vocab = vocabulary()
+    rng.shuffle(vocab)
+    weights = [1 / (rank + 1) for rank in range(len(vocab))]
+    words = rng.choices(vocab, weights, k=n * WORDS_PER_LINE)
+    return [
+        " ".join(words[i : i + WORDS_PER_LINE]).encode()
+        for i in range(0, len(words), WORDS_PER_LINE)
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# measuring helpers (child side)
+# ---------------------------------------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    """Current resident set size of this process, MB."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+
+
+def dir_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+
+
+# ---------------------------------------------------------------------------------------------
+# strom
+# ---------------------------------------------------------------------------------------------
+
+W1_IN, W1_OUT = "w1-events", "w1-out"
+W2_IN, W2_OUT, W2_STORE = "w2-lines", "w2-counts", "w2-counts"
+
+
+def strom_app(workload: str, config: dict[str, Any]) -> Any:
+    import strom
+    from strom import serdes
+
+    app = strom.App(f"bench-{workload.lower()}", broker="memory://", config=config)
+    if workload == "W1":
+        (
+            app.stream(W1_IN, key_serde=serdes.String(), value_serde=serdes.Json())
+            .filter(lambda _k, e: e["amount"] > THRESHOLD)
+            .map_values(w1_transform)
+            .to(W1_OUT, key_serde=serdes.String(), value_serde=serdes.Json())
+        )
+    else:
+        (
+            app.stream(W2_IN, value_serde=serdes.String())
+            .flat_map_values(str.split)
+            .group_by(lambda _k, w: w, key_serde=serdes.String(), value_serde=serdes.String())
+            .count(store=W2_STORE)
+            .to_stream()
+            .to(W2_OUT, key_serde=serdes.String(), value_serde=serdes.Long())
+        )
+    return app
+
+
+def drained(worker: Any) -> bool:
+    """True when every input partition (repartition topics too) is processed to its end and
+    nothing waits in the collector: the run is complete once this holds after a commit."""
+    if len(worker.collector):
+        return False
+    backend = worker.backend
+    for owned in worker.tasks.values():
+        for tp, offset in owned.next_offsets.items():
+            if owned.task.queued(tp) or offset < backend.offsets(*tp)[1]:
+                return False
+    return True
+
+
+def run_strom(spec: dict[str, Any]) -> dict[str, Any]:
+    from strom.backends.api import ProducerRecord
+    from strom.backends.registry import open_backend
+    from strom.runtime.config import streams_config
+    from strom.runtime.worker import StreamWorker
+
+    workload, n, parts = spec["workload"], spec["records"], spec["partitions"]
+    tmp = Path(tempfile.mkdtemp(prefix="strom-bench-"))
+    try:
+        url = "memory://" if spec["backend"] == "memory" else f"local://{tmp / 'log'}"
+        backend = open_backend(url)
+        config: dict[str, Any] = {
+            "processing.guarantee": spec["guarantee"],
+            "default.dsl.store": spec["store"],
+            "state.dir": str(tmp / "state"),
+        }
+        if spec.get("commit_interval_ms") is not None:
+            config["commit.interval.ms"] = spec["commit_interval_ms"]
+        app = strom_app(workload, config)
+
+        # ---- pre-load (not timed) ----
+        in_topic, out_topic = (W1_IN, W1_OUT) if workload == "W1" else (W2_IN, W2_OUT)
+        backend.create_topic(in_topic, parts)
+        backend.create_topic(out_topic, parts)
+        ts0 = 1_700_000_000_000
+        if workload == "W1":
+            events = w1_events(n)
+            expected: Any = w1_expected(events)
+            words = 0
+            records = [
+                ProducerRecord(in_topic, k, v, ts0 + i, partition=i % parts)
+                for i, (k, v) in enumerate(events)
+            ]
+            del events
+        else:
+            lines = w2_lines(n)
+            counts = Counter(w for line in lines for w in line.decode().split())
+            expected, words = dict(counts), sum(counts.values())
+            records = [
+                ProducerRecord(in_topic, None, line, ts0 + i, partition=i % parts)
+                for i, line in enumerate(lines)
+            ]
+            del lines
+        for i in range(0, len(records), 10_000):
+            backend.produce(records[i : i + 10_000])
+        del records
+
+        worker = StreamWorker(app.topology, streams_config(app.config), backend)
+        worker.start()  # topics checked, internal topics created, tasks opened (not timed)
+
+        profiler = None
+        if spec.get("profile"):
+            import cProfile
+
+            profiler = cProfile.Profile()
+        rss_before = rss_mb()
+        t0 = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        # ---- timed: process everything, then the final commit ----
+        while True:
+            if not worker.run_once():
+                worker.commit()
+                if drained(worker):
+                    break
+        if profiler:
+            profiler.disable()
+        elapsed = time.perf_counter() - t0
+        peak = peak_rss_mb()
+
+        # ---- check the output (not timed) ----
+        ok = check_strom_output(workload, backend, out_topic, parts, expected)
+        worker.close()
+        log_mb = dir_mb(tmp / "log") if spec["backend"] == "local" else None
+        state_mb = dir_mb(tmp / "state") if (tmp / "state").exists() else 0.0
+        backend.close()
+        if profiler:
+            profiler.dump_stats(spec["profile"])
+        return {
+            "elapsed": elapsed,
+            "records": n,
+            "words": words,
+            "rss_before_mb": rss_before,
+            "peak_rss_mb": peak,
+            "log_mb": log_mb,
+            "state_mb": state_mb,
+            "processed": worker.processed,
+            "ok": ok,
+        }
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_strom_output(workload: str, backend: Any, topic: str, parts: int, expected: Any) -> bool:
+    """W1: as many outputs as events above the threshold; W2: the last count of every word."""
+    total = 0
+    last: dict[bytes, bytes] = {}
+    for p in range(parts):
+        offset = 0
+        while True:
+            batch = backend.fetch(topic, p, offset, 10_000)
+            if not batch:
+                break
+            total += len(batch)
+            if workload == "W2":
+                for r in batch:
+                    last[r.key] = r.value
+            offset = batch[-1].offset + 1
+    if workload == "W1":
+        return total == expected
+    got = {k.decode(): int.from_bytes(v, "big", signed=True) for k, v in last.items()}
+    return got == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# Bytewax
+# ---------------------------------------------------------------------------------------------
+
+
+def run_bytewax(spec: dict[str, Any]) -> dict[str, Any]:
+    import orjson
+    from bytewax import operators as op
+    from bytewax.dataflow import Dataflow
+    from bytewax.outputs import DynamicSink, StatelessSinkPartition
+    from bytewax.testing import TestingSource, run_main
+
+    emitted = [0]
+    total = [0]
+
+    class CountingPartition(StatelessSinkPartition):
+        """A no-op sink that only counts what reaches it (and sums W2's final counts)."""
+
+        def __init__(self, summing: bool) -> None:
+            self.summing = summing
+
+        def write_batch(self, items: list[Any]) -> None:
+            emitted[0] += len(items)
+            if self.summing:
+                total[0] += sum(c for _, c in items)
+
+    class CountingSink(DynamicSink):
+        def __init__(self, summing: bool = False) -> None:
+            self.summing = summing
+
+        def build(self, step_id: str, worker_index: int, worker_count: int) -> CountingPartition:
+            return CountingPartition(self.summing)
+
+    workload, n, variant = spec["workload"], spec["records"], spec.get("variant")
+    batch_size = spec.get("batch_size", 1000)
+    flow = Dataflow(f"bench-{workload.lower()}")
+    words = 0
+    if workload == "W1":
+        items: list[Any] = w1_events(n)
+        expected = w1_expected(items)
+        s = op.input("in", flow, TestingSource(items, batch_size=batch_size))
+        s = op.map("deserialize", s, lambda kv: (kv[0].decode(), orjson.loads(kv[1])))
+        s = op.filter("filter", s, lambda kv: kv[1]["amount"] > THRESHOLD)
+        s = op.map("map", s, lambda kv: (kv[0], w1_transform(kv[1])))
+        s = op.map("serialize", s, lambda kv: (kv[0].encode(), orjson.dumps(kv[1])))
+        op.output("out", s, CountingSink())
+    else:
+        items = w2_lines(n)
+        words = sum(len(line.split()) for line in items)
+        expected = words
+        s = op.input("in", flow, TestingSource(items, batch_size=batch_size))
+        w = op.flat_map("split", s, lambda line: line.decode().split())
+        if variant == "count_final":
+            counts = op.count_final("count", w, lambda word: word)
+            op.output("out", counts, CountingSink(summing=True))
+        else:  # stateful_map: one updated count per word, like a KTable's update stream
+
+            def add_one(state: int | None, _word: str) -> tuple[int, int]:
+                state = (state or 0) + 1
+                return state, state
+
+            keyed = op.key_on("key", w, lambda word: word)
+            counts = op.stateful_map("count", keyed, add_one)
+            op.output("out", counts, CountingSink())
+
+    profiler = None
+    if spec.get("profile"):
+        import cProfile
+
+        profiler = cProfile.Profile()
+    rss_before = rss_mb()
+    t0 = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    run_main(flow)
+    if profiler:
+        profiler.disable()
+    elapsed = time.perf_counter() - t0
+    peak = peak_rss_mb()
+    if profiler:
+        profiler.dump_stats(spec["profile"])
+    if workload == "W1":
+        ok = emitted[0] == expected
+    elif variant == "count_final":
+        ok = total[0] == expected
+    else:
+        ok = emitted[0] == expected
+    return {
+        "elapsed": elapsed,
+        "records": n,
+        "words": words,
+        "rss_before_mb": rss_before,
+        "peak_rss_mb": peak,
+        "log_mb": None,
+        "state_mb": None,
+        "processed": emitted[0],
+        "ok": ok,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# parent: the matrix, subprocesses, the table
+# ---------------------------------------------------------------------------------------------
+
+
+def child_main(spec_json: str) -> None:
+    spec = json.loads(spec_json)
+    result = run_strom(spec) if spec["system"] == "strom" else run_bytewax(spec)
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def measure(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    raise RuntimeError(
+        f"measurement {spec} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+    )
+
+
+def label(spec: dict[str, Any]) -> str:
+    if spec["system"] == "bytewax":
+        return f"bytewax ({spec['variant']})" if spec.get("variant") else "bytewax"
+    return "strom" if spec["store"] == "rocksDB" else f"strom ({spec['store']})"
+
+
+def fmt_int(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.0f}"
+
+
+def fmt_mb(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f}"
+
+
+def build_matrix(args: argparse.Namespace) -> list[dict[str, Any]]:
+    specs: list[dict[str, Any]] = []
+    for workload in args.workloads:
+        n = args.records or DEFAULT_RECORDS[workload]
+        if "bytewax" in args.baseline:
+            variants = ["stateful_map", "count_final"] if workload == "W2" else [None]
+            for variant in variants:
+                specs.append(
+                    {
+                        "system": "bytewax",
+                        "workload": workload,
+                        "records": n,
+                        "variant": variant,
+                        "backend": "-",
+                        "guarantee": "-",
+                        "batch_size": args.bytewax_batch_size,
+                    }
+                )
+        for backend in args.backends:
+            for guarantee in args.guarantees:
+                for store in args.stores:
+                    specs.append(
+                        {
+                            "system": "strom",
+                            "workload": workload,
+                            "records": n,
+                            "backend": backend,
+                            "guarantee": guarantee,
+                            "store": store,
+                            "partitions": args.partitions,
+                            "commit_interval_ms": args.commit_interval_ms,
+                        }
+                    )
+    return specs
+
+
+def run_matrix(args: argparse.Namespace) -> list[dict[str, Any]]:
+    rows = []
+    specs = build_matrix(args)
+    for i, spec in enumerate(specs, 1):
+        runs = []
+        for _ in range(args.repeat):
+            r = measure(spec, args.timeout)
+            runs.append(r)
+        # the median run by elapsed time (its memory numbers go with it)
+        runs.sort(key=lambda r: r["elapsed"])
+        r = runs[len(runs) // 2]
+        row = {**spec, **r, "label": label(spec), "runs": [x["elapsed"] for x in runs]}
+        row["rps"] = r["records"] / r["elapsed"]
+        row["wps"] = r["words"] / r["elapsed"] if r["words"] else None
+        rows.append(row)
+        print(
+            f"[{i}/{len(specs)}] {spec['workload']} {row['label']:<22} {spec['backend']:<6} "
+            f"{spec['guarantee']:<15} {row['rps']:>10,.0f} rec/s  "
+            f"{r['elapsed']:.2f}s  peak {r['peak_rss_mb']:.0f} MB  ok={r['ok']}",
+            file=sys.stderr,
+            flush=True,
+        )
+    # ratio to the Bytewax baseline: the fastest Bytewax variant of the same workload
+    for row in rows:
+        base = [
+            b["rps"] for b in rows if b["system"] == "bytewax" and b["workload"] == row["workload"]
+        ]
+        row["ratio"] = row["rps"] / max(base) if base else None
+    return rows
+
+
+HEADERS = (
+    "workload",
+    "system",
+    "backend",
+    "guarantee",
+    "records/s",
+    "words/s",
+    "peak RSS MB",
+    "RSS delta MB",
+    "log MB",
+    "x Bytewax",
+    "ok",
+)
+
+
+def table_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
+    out = []
+    for r in rows:
+        out.append(
+            [
+                r["workload"],
+                r["label"],
+                r["backend"],
+                r["guarantee"],
+                fmt_int(r["rps"]),
+                fmt_int(r["wps"]),
+                fmt_mb(r["peak_rss_mb"]),
+                fmt_mb(r["peak_rss_mb"] - r["rss_before_mb"]),
+                fmt_mb(r["log_mb"]),
+                "-" if r["ratio"] is None else f"{r['ratio']:.2f}",
+                "yes" if r["ok"] else "NO",
+            ]
+        )
+    return out
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    body = table_rows(rows)
+    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(HEADERS)]
+    right = {4, 5, 6, 7, 8, 9}
+
+    def line(cells: list[str] | tuple[str, ...]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        )
+
+    print(line(HEADERS))
+    print("  ".join("-" * w for w in widths))
+    for b in body:
+        print(line(b))
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for ln in Path("/proc/cpuinfo").read_text().splitlines():
+            if ln.startswith("model name"):
+                cpu = ln.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+    }
+
+
+def versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = []
+    for pkg in ("strom", "bytewax", "orjson", "rocksdict"):
+        try:
+            parts.append(f"{pkg} {version(pkg)}")
+        except PackageNotFoundError:
+            parts.append(f"{pkg} (not installed)")
+    import sqlite3
+
+    parts.append(f"SQLite {sqlite3.sqlite_version}")
+    return ", ".join(parts)
+
+
+def write_markdown(path: Path, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    m = machine()
+    lines = [
+        f"Run {m['date']} on {m['cores']} cores ({m['cpu']}), Python {m['python']}, "
+        f"{m['platform']}; {versions()}.",
+        "",
+        f"Command: `python bench/run.py {' '.join(sys.argv[1:])}` "
+        f"(median of {args.repeat} run(s) per row).",
+        "",
+        "| " + " | ".join(HEADERS) + " |",
+        "|" + "|".join("---" if i < 4 else "---:" for i in range(len(HEADERS))) + "|",
+    ]
+    for b in table_rows(rows):
+        lines.append("| " + " | ".join(b) + " |")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def profile(args: argparse.Namespace) -> None:
+    import pstats
+
+    specs = [s for s in build_matrix(args) if s["system"] == "strom"][:1]
+    if not specs:
+        sys.exit("--profile needs a strom measurement in the selection")
+    spec = specs[0]
+    out = Path(args.profile_out)
+    spec["profile"] = str(out.resolve())
+    r = measure(spec, args.timeout)
+    print(
+        f"profiled {spec['workload']} strom {spec['backend']} {spec['guarantee']}: "
+        f"{r['records'] / r['elapsed']:,.0f} records/s under cProfile; stats in {out}"
+    )
+    stats = pstats.Stats(str(out))
+    stats.sort_stats("tottime").print_stats(args.profile_top)
+    stats.sort_stats("cumulative").print_stats(args.profile_top)
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        child_main(sys.argv[2])
+        return
+
+    def csv(choices: tuple[str, ...]) -> Any:
+        def parse(s: str) -> list[str]:
+            items = [x.strip() for x in s.split(",") if x.strip()]
+            bad = [x for x in items if x not in choices]
+            if bad:
+                raise argparse.ArgumentTypeError(f"unknown {bad}; choose from {choices}")
+            return items
+
+        return parse
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument(
+        "--records",
+        type=int,
+        default=None,
+        help=f"input records per measurement (default: {DEFAULT_RECORDS})",
+    )
+    p.add_argument("--workloads", type=csv(("W1", "W2")), default=["W1", "W2"])
+    p.add_argument("--backends", type=csv(("memory", "local")), default=["memory", "local"])
+    p.add_argument(
+        "--guarantees",
+        type=csv(("at_least_once", "exactly_once_v2")),
+        default=["at_least_once", "exactly_once_v2"],
+    )
+    p.add_argument(
+        "--stores",
+        type=csv(("rocksDB", "in_memory")),
+        default=["rocksDB"],
+        help="default.dsl.store for W2's count store (default: rocksDB, strom's default)",
+    )
+    p.add_argument("--baseline", type=csv(("bytewax", "none")), default=["bytewax"])
+    p.add_argument("--bytewax-batch-size", type=int, default=1000)
+    p.add_argument("--partitions", type=int, default=1, help="input/output topic partitions")
+    p.add_argument(
+        "--commit-interval-ms",
+        type=int,
+        default=None,
+        help="override commit.interval.ms (default: strom's, 30000 / 100 under EOS)",
+    )
+    p.add_argument("--repeat", type=int, default=3, help="runs per row; the median is shown")
+    p.add_argument("--timeout", type=float, default=600, help="seconds per measurement")
+    p.add_argument("--markdown", type=Path, default=None, help="also write the table here")
+    p.add_argument("--json", type=Path, default=None, help="also write raw results as JSON")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile the first strom measurement of the selection instead of the matrix",
+    )
+    p.add_argument("--profile-out", default="bench-profile.pstats")
+    p.add_argument("--profile-top", type=int, default=25)
+    args = p.parse_args()
+    if "none" in args.baseline:
+        args.baseline = []
+
+    if args.profile:
+        profile(args)
+        return
+    started = time.perf_counter()
+    rows = run_matrix(args)
+    print()
+    print_table(rows)
+    m = machine()
+    print(
+        f"\n{m['cores']} cores, {m['cpu']}, Python {m['python']}; {versions()}; "
+        f"total {time.perf_counter() - started:.0f}s"
+    )
+    if args.markdown:
+        write_markdown(args.markdown, rows, args)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    if not all(r["ok"] for r in rows):
+        sys.exit("some measurement produced wrong output (ok=NO)")
+
+
+if __name__ == "__main__":
+    main()
