@@ -21,11 +21,11 @@ from strom.backends.api import (
     Transaction,
 )
 from strom.backends.common import (
-    fenced,
     BufferedTransaction,
     bad_record,
     check_offset,
     cleanup_rules,
+    fenced,
     keyless_compacted,
     now_ms,
     unknown_partition,
