@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: setup
-	$(PY) examples/ex2_word_count.py
+	$(PY) examples/demo_wordcount.py
 
 lint: setup
 	$(VENV)/bin/ruff check src tests examples

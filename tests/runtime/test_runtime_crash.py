@@ -56,6 +56,7 @@ def wait_for(predicate, timeout=60.0, procs=()):
 
 
 def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM: the worker commits, writes checkpoints, leaves the group and exits 0."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -63,6 +64,8 @@ def stop(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+            raise AssertionError("the worker did not stop on SIGTERM") from None
+        assert proc.returncode == 0, proc.stderr.read()
 
 
 def assert_exactly_once(client: strom.Client, expected: collections.Counter) -> None:

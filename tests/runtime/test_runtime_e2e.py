@@ -151,3 +151,16 @@ def test_log_and_continue_skips_bad_records(tmp_path):
         finally:
             app.close()
         assert [r.value for r in client.read("out", value_serde=L)] == [1, 3]
+
+
+@pytest.mark.parametrize(
+    ("broker", "message"),
+    [
+        ("kafak://localhost:9092", "kafak://localhost:9092"),
+        ("localhost:9092", "memory://"),
+    ],
+)
+def test_bad_broker_url_is_a_clear_error_at_start(tmp_path, broker, message):
+    app = make_app(broker, tmp_path)
+    with pytest.raises(strom.core.errors.BackendError, match=message):
+        app.start()

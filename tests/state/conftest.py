@@ -79,3 +79,28 @@ def bytes_store(inner_kind: str, context: FakeContext) -> Iterator[Any]:
     store.init(context, store)
     yield store
     store.close()
+
+
+@pytest.fixture(params=INNER_KINDS)
+def segmented_kind(request: pytest.FixtureRequest) -> str:
+    """The kind of a window or session store: "memory" or "rocksdb"."""
+    return request.param
+
+
+@pytest.fixture
+def open_store(make_context):
+    """``open_store(builder, configs=None, context=None)`` -> ``(store, context)``: builds and
+    initialises a store stack (closed at teardown)."""
+    opened: list[Any] = []
+
+    def make(builder: Any, configs: dict[str, Any] | None = None, context: Any = None):
+        ctx = context if context is not None else make_context(configs)
+        store = builder.build()
+        store.init(ctx, store)
+        opened.append(store)
+        return store, ctx
+
+    yield make
+    for store in opened:
+        if store.is_open:
+            store.close()

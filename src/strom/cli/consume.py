@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from strom.backends.api import Backend
@@ -148,6 +151,23 @@ class _Consumer:
                 time.sleep(POLL_INTERVAL)
 
 
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Let ``kill PID`` stop ``--follow`` as cleanly as Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def consume(args: argparse.Namespace) -> int:
     broker = args.broker or default_broker()
     if args.max_messages is not None and args.max_messages < 1:
@@ -168,7 +188,8 @@ def consume(args: argparse.Namespace) -> int:
         positions = {p: _start(client.backend, args.topic, p, args) for p in partitions}
         try:
             if args.follow:
-                consumer.follow(positions)
+                with _sigterm_as_interrupt():
+                    consumer.follow(positions)
             else:
                 consumer.drain(positions)
         except KeyboardInterrupt:

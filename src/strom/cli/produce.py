@@ -94,6 +94,10 @@ def line_parser(args: argparse.Namespace) -> Callable[[str], tuple[bytes | None,
     return parse
 
 
+def _records(n: int) -> str:
+    return f"{n} record" if n == 1 else f"{n} records"
+
+
 def _more_ready(stream: IO[Any]) -> bool:
     """Whether stdin has more to read without waiting (True when it cannot tell)."""
     try:
@@ -117,8 +121,8 @@ def _lines(stream: IO[Any]) -> Iterator[tuple[int, str]]:
 class _Writer:
     """Batches records, writes them, reports progress."""
 
-    def __init__(self, backend: Backend, topic: str, broker: str) -> None:
-        self.backend, self.topic, self.broker = backend, topic, broker
+    def __init__(self, backend: Backend, topic: str) -> None:
+        self.backend, self.topic = backend, topic
         self.batch: list[ProducerRecord] = []
         self.written = 0
         self._next_report = PROGRESS_EVERY
@@ -133,7 +137,11 @@ class _Writer:
         self.written += len(self.batch)
         self.batch = []
         while self.written >= self._next_report:
-            print(f"... {self._next_report} records", file=sys.stderr, flush=True)
+            print(
+                f"{self._next_report} records written to {self.topic!r} ...",
+                file=sys.stderr,
+                flush=True,
+            )
             self._next_report += PROGRESS_EVERY
 
     def write(
@@ -156,8 +164,9 @@ class _Writer:
         except CliError as e:
             self.flush()
             message = str(e) if str(e).startswith("line ") else f"line {number}: {e}"
+            were = "was" if self.written == 1 else "were"
             raise CliError(
-                f"{message}; {self.written} records before it were written to "
+                f"{message}; {_records(self.written)} before it {were} written to "
                 f"{self.topic!r}, nothing after it"
             ) from None
         self.flush()
@@ -179,14 +188,15 @@ def produce(args: argparse.Namespace) -> int:
                 f"0..{info.partitions - 1}"
             )
         stream = getattr(sys.stdin, "buffer", sys.stdin)
-        writer = _Writer(client.backend, args.topic, broker)
+        writer = _Writer(client.backend, args.topic)
         try:
             writer.write(_lines(stream), parse, args.partition, stream)
         except KeyboardInterrupt:
             writer.batch = []
             print(
-                f"interrupted: {writer.written} records written to {args.topic!r}", file=sys.stderr
+                f"interrupted: {_records(writer.written)} written to {args.topic!r}",
+                file=sys.stderr,
             )
             return 130
-    print(f"produced {writer.written} records to {args.topic!r}", file=sys.stderr)
+    print(f"produced {_records(writer.written)} to {args.topic!r}", file=sys.stderr)
     return 0

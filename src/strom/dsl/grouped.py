@@ -113,7 +113,11 @@ class KGroupedStream:
         )
 
     def windowed_by(self, windows: Any) -> Any:
-        raise TopologyError("windowed aggregations are not available yet in this version of strom")
+        """Aggregate in windows: TimeWindows (tumbling, hopping), SlidingWindows or
+        SessionWindows."""
+        from strom.dsl.windowed import windowed
+
+        return windowed(self, windows)
 
     def _parent_node(self, base: str) -> GraphNode:
         stream = self._stream

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from strom.core.errors import TopologyError
 from strom.dsl.graph import GraphNode, ProcessorGraphNode
 from strom.dsl.ops.aggregate import StreamAggregateSupplier, TableAggregateSupplier
+from strom.dsl.ops.sliding import SlidingAggregateSupplier
+from strom.dsl.ops.suppress import BufferEntrySerde, SuppressSupplier
 from strom.dsl.ops.table import (
     TableFilterSupplier,
     TableMapValuesSupplier,
@@ -15,7 +17,17 @@ from strom.dsl.ops.table import (
     TableSourceSupplier,
     TableToStreamProcessor,
 )
-from strom.dsl.stores import materialize
+from strom.dsl.ops.window_aggregate import SessionAggregateSupplier, WindowAggregateSupplier
+from strom.dsl.stores import materialize, materialize_buffer
+from strom.windows import SessionWindows, Suppressed
+
+AGGREGATES = (
+    StreamAggregateSupplier,
+    TableAggregateSupplier,
+    WindowAggregateSupplier,
+    SlidingAggregateSupplier,
+    SessionAggregateSupplier,
+)
 from strom.serdes.coerce import serde_for
 
 if TYPE_CHECKING:
@@ -53,6 +65,7 @@ class KTable:
         self._queryable = queryable
         self._parent = parent
         self._send_old_values = False
+        self._windows: Any = None  # the windows of a windowed aggregation's table
 
     @property
     def queryable_store_name(self) -> str | None:
@@ -71,8 +84,12 @@ class KTable:
                     return False
                 self._materialize_source()
             s.send_old_values = True
-        elif isinstance(s, StreamAggregateSupplier | TableAggregateSupplier):
+        elif isinstance(s, AGGREGATES):
             s.send_old_values = True
+        elif isinstance(s, SuppressSupplier):
+            assert self._parent is not None
+            if not self._parent._enable_send_old_values(force):
+                return False
         elif isinstance(s, TableFilterSupplier | TableMapValuesSupplier):
             if s.store_name is None:
                 assert self._parent is not None
@@ -221,6 +238,44 @@ class KTable:
         return KGroupedTable(
             self._builder, node, serde_for(key_serde), serde_for(value_serde), name
         )
+
+    def suppress(self, suppressed: Suppressed, name: str | None = None) -> KTable:
+        """Hold updates back: ``Suppressed.until_window_closes(...)`` emits one final result
+        per window once it closes; ``Suppressed.until_time_limit(...)`` emits a key's latest
+        value once the limit has passed (in stream time) since its first held update."""
+        if not isinstance(suppressed, Suppressed):
+            raise TopologyError(f"suppress() takes a Suppressed config, got {suppressed!r}")
+        final = suppressed.final_results
+        if final:
+            if self._windows is None:
+                raise TopologyError(
+                    "Window close time is only defined for windowed computations: "
+                    "until_window_closes needs a windowed aggregation upstream"
+                )
+            w = self._windows
+            wait = w.grace_ms + (w.inactivity_gap_ms if isinstance(w, SessionWindows) else 0)
+        else:
+            wait = int(suppressed.time_to_wait_ms or 0)
+        self._enable_send_old_values(True)
+        graph = self._builder.graph
+        lineage = graph.lineage([self._node], "suppress")
+        node_name = name or suppressed.name or graph.derived("KTABLE-SUPPRESS", lineage)
+        store_name = f"{node_name}-store"
+        supplier = SuppressSupplier(node_name, store_name, suppressed, wait, final)
+        buffer = materialize_buffer(
+            self._builder, store_name, self.key_serde, BufferEntrySerde(self.value_serde)
+        )
+        if not suppressed.buffer_config.logging_enabled:
+            buffer = buffer.with_logging_disabled()
+        node = ProcessorGraphNode(
+            node_name, lineage, [self._node], supplier=supplier, stores=[buffer]
+        )
+        graph.add(node)
+        table = KTable(
+            self._builder, node, self.key_serde, self.value_serde, supplier, None, parent=self
+        )
+        table._windows = self._windows
+        return table
 
     def __repr__(self) -> str:
         return f"KTable({self._node.name!r}, store={self._store_name!r})"

@@ -21,6 +21,7 @@ EXACTLY_ONCE_V2 = "exactly_once_v2"
 
 #: Kafka Streams' defaults (commit.interval.ms becomes 100 under exactly_once_v2, as in Kafka).
 DEFAULTS: dict[str, Any] = {
+    "__emit.interval.ms.kstreams.windowed.aggregation__": 1000,
     "application.id": None,
     "application.server": "",
     "auto.offset.reset": "earliest",

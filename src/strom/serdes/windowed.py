@@ -47,14 +47,18 @@ class TimeWindowedSerde(Serde[Windowed[K]], Generic[K]):
     Windowed(key='a', window=Window(start=60000, end=120000))
     """
 
-    def __init__(self, inner: Serde[K], window_size_ms: int | timedelta) -> None:
-        if not isinstance(inner, Serde):
+    def __init__(self, inner: Serde[K] | None, window_size_ms: int | timedelta) -> None:
+        if inner is not None and not isinstance(inner, Serde):
             raise TypeError(f"TimeWindowedSerde needs an inner Serde, got {inner!r}")
         size = to_millis(window_size_ms, "window_size_ms")
         if size <= 0:
             raise ValueError(f"window_size_ms must be larger than zero: {size}")
-        self.inner = inner
+        self.inner = inner  # None: the app's default key serde, filled in at build
         self.window_size_ms = size
+
+    def with_default(self, default: Serde[Any]) -> TimeWindowedSerde[Any]:
+        """This serde, with ``default`` as the inner serde if none was given."""
+        return self if self.inner is not None else TimeWindowedSerde(default, self.window_size_ms)
 
     def serialize(self, topic: str, obj: Windowed[K] | None) -> bytes | None:
         if obj is None:
@@ -92,10 +96,14 @@ class SessionWindowedSerde(Serde[Windowed[K]], Generic[K]):
     Windowed(key='a', window=Window(start=1, end=2))
     """
 
-    def __init__(self, inner: Serde[K]) -> None:
-        if not isinstance(inner, Serde):
+    def __init__(self, inner: Serde[K] | None) -> None:
+        if inner is not None and not isinstance(inner, Serde):
             raise TypeError(f"SessionWindowedSerde needs an inner Serde, got {inner!r}")
-        self.inner = inner
+        self.inner = inner  # None: the app's default key serde, filled in at build
+
+    def with_default(self, default: Serde[Any]) -> SessionWindowedSerde[Any]:
+        """This serde, with ``default`` as the inner serde if none was given."""
+        return self if self.inner is not None else SessionWindowedSerde(default)
 
     def serialize(self, topic: str, obj: Windowed[K] | None) -> bytes | None:
         if obj is None:

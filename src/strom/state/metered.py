@@ -96,11 +96,13 @@ class MeteredKeyValueStore(KeyValueStore[K, V], Generic[K, V]):
         self._topic = context.changelog_topic(self.name)
         key_serde, value_serde = self._given_serdes
         configs = context.app_configs
-        if key_serde is None:
-            self.key_serde = _serdes.serde_for(configs.get("default.key.serde"), _default_serde())
-        if value_serde is None:
+        if key_serde is None or hasattr(key_serde, "with_default"):
+            default = _serdes.serde_for(configs.get("default.key.serde"), _default_serde())
+            self.key_serde = default if key_serde is None else key_serde.with_default(default)
+        if value_serde is None or hasattr(value_serde, "with_default"):
+            default = _serdes.serde_for(configs.get("default.value.serde"), _default_serde())
             self._set_value_serde(
-                _serdes.serde_for(configs.get("default.value.serde"), _default_serde())
+                default if value_serde is None else value_serde.with_default(default)
             )
         self.wrapped.init(context, root)
         self._bind()

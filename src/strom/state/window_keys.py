@@ -64,10 +64,11 @@ class KeySchema:
     ``matches(c, time_from, time_to)`` is the time condition of a query (window: start within
     the bounds; session: ``end >= time_from and start <= time_to``); ``lower``/``upper`` bound
     one key's entries for a query, ``max_suffix`` the entries of keys up to a key.
+    ``bounded``: the query's ``time_to`` bounds the segment time too (window keys).
     """
 
     __slots__ = (
-        "last_segment_time",
+        "bounded",
         "lower",
         "matches",
         "max_suffix",
@@ -87,7 +88,7 @@ class KeySchema:
         lower: Callable[[bytes, int], bytes],
         upper: Callable[[bytes, int], bytes],
         max_suffix: Callable[[int], bytes],
-        last_segment_time: Callable[[int], int],
+        bounded: bool,
         split: Callable[[bytes], tuple[bytes, int, int]],
     ) -> None:
         self.name = name
@@ -97,7 +98,7 @@ class KeySchema:
         self.lower = lower
         self.upper = upper
         self.max_suffix = max_suffix
-        self.last_segment_time = last_segment_time
+        self.bounded = bounded
         self.split = split
 
     def __repr__(self) -> str:
@@ -142,7 +143,7 @@ WINDOW_KEYS = KeySchema(
     lambda key, time_from: key + _WINDOW.pack(max(time_from, 0), 0),
     lambda key, time_to: key + _WINDOW.pack(time_to, MAX_SEQ),
     lambda time_to: _WINDOW.pack(time_to, MAX_SEQ),
-    lambda time_to: time_to,
+    True,
     _window_split,
 )
 
@@ -156,6 +157,6 @@ SESSION_KEYS = KeySchema(
     lambda key, earliest_end: key + _SESSION.pack(max(earliest_end, 0), 0),
     lambda key, latest_start: key + _SESSION.pack(MAX_TIMESTAMP, latest_start),
     lambda latest_start: _SESSION.pack(MAX_TIMESTAMP, latest_start),
-    lambda _latest_start: MAX_TIMESTAMP,  # a session that starts early may end at any time
+    False,  # a session that starts early may end at any time
     _session_split,
 )

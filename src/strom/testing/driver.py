@@ -22,11 +22,14 @@ from strom.runtime.task import StreamTask
 from strom.serdes.base import Serde
 from strom.serdes.coerce import serde_for
 from strom.state.metered import KeyValueStoreFacade, MeteredTimestampedKeyValueStore
+from strom.state.window_metered import MeteredTimestampedWindowStore, WindowStoreFacade
 from strom.testing.topics import TestInputTopic, TestOutputTopic
 from strom.topology.build import default_serdes
 from strom.topology.topology import Topology
 
 DEFAULT_APP_ID = "dummy-topology-test-driver-app-id"
+#: Kafka's internal config: how often emit-on-close aggregations look for closed windows.
+EMIT_INTERVAL = "__emit.interval.ms.kstreams.windowed.aggregation__"
 
 
 class _Collector:
@@ -85,6 +88,7 @@ class TopologyTestDriver:
         self._own_state_dir = "state.dir" not in cfg
         self.state_root = Path(cfg.get("state.dir") or tempfile.mkdtemp(prefix="strom-ttd-"))
         cfg["state.dir"] = str(self.state_root)
+        cfg.setdefault(EMIT_INTERVAL, 0)  # emit-on-close checks on every record, as Kafka's
         self.config = cfg
         self._now = to_millis(initial_wall_clock_time_ms)
         self._outputs: dict[str, deque[ConsumerRecord]] = {}
@@ -227,10 +231,19 @@ class TopologyTestDriver:
         raise StoreError(f"state store {name!r} is not a timestamped key-value store")
 
     def get_window_store(self, name: str) -> Any:
+        """A window store; for a timestamped one (the DSL's), a view of plain values."""
         store = self.get_state_store(name)
         if not getattr(store, "is_window_store", False):
             raise StoreError(f"state store {name!r} is not a window store")
+        if isinstance(store, MeteredTimestampedWindowStore):
+            return WindowStoreFacade(store)
         return store
+
+    def get_timestamped_window_store(self, name: str) -> Any:
+        store = self.get_state_store(name)
+        if isinstance(store, MeteredTimestampedWindowStore):
+            return store
+        raise StoreError(f"state store {name!r} is not a timestamped window store")
 
     def get_session_store(self, name: str) -> Any:
         store = self.get_state_store(name)
