@@ -21,6 +21,8 @@ from strom.dsl.ops.window_aggregate import SessionAggregateSupplier, WindowAggre
 from strom.dsl.stores import materialize, materialize_buffer
 from strom.windows import SessionWindows, Suppressed
 
+from strom.serdes.coerce import serde_for
+
 AGGREGATES = (
     StreamAggregateSupplier,
     TableAggregateSupplier,
@@ -28,7 +30,6 @@ AGGREGATES = (
     SlidingAggregateSupplier,
     SessionAggregateSupplier,
 )
-from strom.serdes.coerce import serde_for
 
 if TYPE_CHECKING:
     from strom.dsl.builder import StreamsBuilder

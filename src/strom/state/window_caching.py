@@ -358,12 +358,10 @@ class CachingWindowStore(_CachingSegmentedStore):
         return c
 
     def get(self, key: bytes, window_start: int) -> bytes | None:
+        if window_start <= self._observed - self._retention:
+            return None  # expired (the store below checks its own stream time too)
         entry = self._cached_get(window_store_key(key, window_start, 0))
-        if entry is None:
-            return self.wrapped.get(key, window_start)
-        if window_start <= self.observed_stream_time - self.wrapped.retention_period:
-            return None
-        return entry.value
+        return self.wrapped.get(key, window_start) if entry is None else entry.value
 
     def fetch(
         self,
@@ -373,7 +371,7 @@ class CachingWindowStore(_CachingSegmentedStore):
         time_to: int,
         backward: bool = False,
     ) -> Entries:
-        tf = max(time_from, self.observed_stream_time - self.wrapped.retention_period + 1)
+        tf = max(time_from, self.observed_stream_time - self._retention + 1)
         if time_to < tf:
             return iter(())
         return self._fetch(key_from, key_to, tf, time_to, backward)
@@ -407,13 +405,10 @@ class CachingSessionStore(_CachingSegmentedStore):
         return True
 
     def get(self, c: bytes) -> bytes | None:
+        if SESSION_KEYS.segment_time(c) <= self._observed - self._retention:
+            return None  # expired (the store below checks its own stream time too)
         entry = self._cached_get(c)
-        if entry is None:
-            return self.wrapped.get(c)
-        end = SESSION_KEYS.segment_time(c)
-        if end <= self.observed_stream_time - self.wrapped.retention_period:
-            return None
-        return entry.value
+        return self.wrapped.get(c) if entry is None else entry.value
 
     def fetch(
         self,
@@ -423,7 +418,7 @@ class CachingSessionStore(_CachingSegmentedStore):
         time_to: int,
         backward: bool = False,
     ) -> Entries:
-        tf = max(time_from, self.observed_stream_time - self.wrapped.retention_period + 1)
+        tf = max(time_from, self.observed_stream_time - self._retention + 1)
         return self._fetch(key_from, key_to, tf, time_to, backward)
 
 
