@@ -359,7 +359,7 @@ def test_sessions_merge_and_split_by_gap():
             lambda a, b: f"{a}:{b}"
         )
 
-    out, d = run(
+    out, _ = run(
         build,
         [
             ("1", "A", 10),

@@ -19,9 +19,8 @@ from strom.dsl.ops.table import (
 )
 from strom.dsl.ops.window_aggregate import SessionAggregateSupplier, WindowAggregateSupplier
 from strom.dsl.stores import materialize, materialize_buffer
-from strom.windows import SessionWindows, Suppressed
-
 from strom.serdes.coerce import serde_for
+from strom.windows import SessionWindows, Suppressed
 
 AGGREGATES = (
     StreamAggregateSupplier,
