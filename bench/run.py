@@ -6,6 +6,7 @@ Usage (from the repo root)::
     .venv/bin/python bench/run.py --records 50000 --workloads W2 --backends memory
     .venv/bin/python bench/run.py --markdown results.md # also write the table as Markdown
     .venv/bin/python bench/run.py --profile --workloads W2 --backends memory  # cProfile one run
+    .venv/bin/python bench/run.py --profile --profiler pyinstrument --workloads W2 --backends memory
 
 Every measurement runs in a fresh subprocess (``run.py --child SPEC``) so that peak memory
 (``ru_maxrss``) and allocator state never mix between measurements. In the child the input is
@@ -135,6 +136,44 @@ def dir_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
 
+class Profiling:
+    """Optional profiler around the timed section: ``cprofile`` (pstats file) or
+    ``pyinstrument`` (a wall-clock sampling profiler; text report)."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.out = spec.get("profile")
+        self.kind = spec.get("profiler", "cprofile")
+        self.p: Any = None
+        if not self.out:
+            return
+        if self.kind == "pyinstrument":
+            try:
+                from pyinstrument import Profiler
+            except ImportError:
+                sys.exit("--profiler pyinstrument needs pyinstrument (pip install pyinstrument)")
+            self.p = Profiler(interval=0.0005)
+        else:
+            import cProfile
+
+            self.p = cProfile.Profile()
+
+    def start(self) -> None:
+        if self.p is not None:
+            (self.p.start if self.kind == "pyinstrument" else self.p.enable)()
+
+    def stop(self) -> None:
+        if self.p is not None:
+            (self.p.stop if self.kind == "pyinstrument" else self.p.disable)()
+
+    def save(self) -> None:
+        if self.p is None:
+            return
+        if self.kind == "pyinstrument":
+            Path(self.out).write_text(self.p.output_text(unicode=False, color=False))
+        else:
+            self.p.dump_stats(self.out)
+
+
 # ---------------------------------------------------------------------------------------------
 # strom
 # ---------------------------------------------------------------------------------------------
@@ -230,24 +269,18 @@ def run_strom(spec: dict[str, Any]) -> dict[str, Any]:
         worker = StreamWorker(app.topology, streams_config(app.config), backend)
         worker.start()  # topics checked, internal topics created, tasks opened (not timed)
 
-        profiler = None
-        if spec.get("profile"):
-            import cProfile
-
-            profiler = cProfile.Profile()
+        profiler = Profiling(spec)
         rss_before = rss_mb()
         reset_ok = reset_peak_rss()
         t0 = time.perf_counter()
-        if profiler:
-            profiler.enable()
+        profiler.start()
         # ---- timed: process everything, then the final commit ----
         while True:
             if not worker.run_once():
                 worker.commit()
                 if drained(worker):
                     break
-        if profiler:
-            profiler.disable()
+        profiler.stop()
         elapsed = time.perf_counter() - t0
         peak = peak_rss_mb(reset_ok)
 
@@ -257,8 +290,7 @@ def run_strom(spec: dict[str, Any]) -> dict[str, Any]:
         log_mb = dir_mb(tmp / "log") if spec["backend"] == "local" else None
         state_mb = dir_mb(tmp / "state") if (tmp / "state").exists() else 0.0
         backend.close()
-        if profiler:
-            profiler.dump_stats(spec["profile"])
+        profiler.save()
         return {
             "elapsed": elapsed,
             "records": n,
@@ -364,23 +396,16 @@ def run_bytewax(spec: dict[str, Any]) -> dict[str, Any]:
             counts = op.stateful_map("count", keyed, add_one)
             op.output("out", counts, CountingSink())
 
-    profiler = None
-    if spec.get("profile"):
-        import cProfile
-
-        profiler = cProfile.Profile()
+    profiler = Profiling(spec)
     rss_before = rss_mb()
     reset_ok = reset_peak_rss()
     t0 = time.perf_counter()
-    if profiler:
-        profiler.enable()
+    profiler.start()
     run_main(flow)
-    if profiler:
-        profiler.disable()
+    profiler.stop()
     elapsed = time.perf_counter() - t0
     peak = peak_rss_mb(reset_ok)
-    if profiler:
-        profiler.dump_stats(spec["profile"])
+    profiler.save()
     if workload == "W1":
         ok = emitted[0] == expected
     elif variant == "count_final":
@@ -618,13 +643,19 @@ def profile(args: argparse.Namespace) -> None:
     if not specs:
         sys.exit("--profile needs a strom measurement in the selection")
     spec = specs[0]
-    out = Path(args.profile_out)
+    default = "bench-profile.pstats" if args.profiler == "cprofile" else "bench-profile.txt"
+    out = Path(args.profile_out or default)
     spec["profile"] = str(out.resolve())
+    spec["profiler"] = args.profiler
     r = measure(spec, args.timeout)
     print(
-        f"profiled {spec['workload']} strom {spec['backend']} {spec['guarantee']}: "
-        f"{r['records'] / r['elapsed']:,.0f} records/s under cProfile; stats in {out}"
+        f"profiled {spec['workload']} strom {spec['backend']} {spec['guarantee']} "
+        f"({spec['records']} records): {r['records'] / r['elapsed']:,.0f} records/s "
+        f"under {args.profiler}; output in {out}"
     )
+    if args.profiler == "pyinstrument":
+        print(out.read_text())
+        return
     stats = pstats.Stats(str(out))
     stats.sort_stats("tottime").print_stats(args.profile_top)
     stats.sort_stats("cumulative").print_stats(args.profile_top)
@@ -683,7 +714,12 @@ def main() -> None:
         action="store_true",
         help="cProfile the first strom measurement of the selection instead of the matrix",
     )
-    p.add_argument("--profile-out", default="bench-profile.pstats")
+    p.add_argument("--profiler", choices=("cprofile", "pyinstrument"), default="cprofile")
+    p.add_argument(
+        "--profile-out",
+        default=None,
+        help="where the profile goes (default: bench-profile.pstats / bench-profile.txt)",
+    )
     p.add_argument("--profile-top", type=int, default=25)
     args = p.parse_args()
     if "none" in args.baseline:

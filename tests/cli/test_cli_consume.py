@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import signal
 import threading
 import time
@@ -74,7 +75,7 @@ def test_serdes_by_name(cli, broker):
             key_serde=serdes.Json(),
             value_serde=serdes.Json(),
         )
-        client.produce("typed", b"\x00\xff", key=None)
+        client.produce("typed", b"\xff\xfe", key=None)
         client.create_topic("doubles")
         client.produce("doubles", 2.5, value_serde=serdes.Double())
     run = lambda *a: cli("consume", *a, "--broker", broker).out  # noqa: E731
@@ -107,7 +108,7 @@ def test_serdes_by_name(cli, broker):
         == '"s"\t{"w":"x","n":[1.5,null]}\n'
     )
     assert run("typed", "--offset", "2", "--print-key", "--value-serde", "bytes") == (
-        "null\t\\x00\\xff\n"
+        "null\t\\xff\\xfe\n"
     )
     assert run("doubles", "--value-serde", "double") == "2.5\n"
 
@@ -147,7 +148,7 @@ def test_follow_starts_at_the_end_and_prints_new_records(cli, broker, topic, mon
     time.sleep(0.3)
     with strom.Client(broker) as client:
         client.produce("t", "new1", partition=1)
-        client.produce("t", "new2", partition=0)
+        client.produce("t", "new2", partition=1)
     thread.join(10)
     assert result["r"] == (0, "new1\nnew2\n", "consumed 2 records from 't'\n")
 
@@ -173,14 +174,13 @@ def test_follow_until_interrupted_exits_0(spawn, local_broker, sig):
     with strom.Client(local_broker) as client:
         client.create_topic("live")
         child = spawn("consume", "live", "--follow", "--print-key", "--broker", local_broker)
-        line = None
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(x) for x in child.stdout], daemon=True).start()
         deadline = time.monotonic() + 20
-        while line is None and time.monotonic() < deadline:
+        while lines.empty() and time.monotonic() < deadline:  # until the child is following
             client.produce("live", "v", key="k")
-            time.sleep(0.2)
-            line = "ready" if child.poll() is None else None
-        # once a record shows up on stdout the consumer is following
-        assert child.stdout.readline() == "k\tv\n"
+            time.sleep(0.1)
+        assert lines.get(timeout=1) == "k\tv\n"
     child.send_signal(sig)
     assert child.wait(20) == 0
     assert child.stderr.read().endswith("from 'live'\n")

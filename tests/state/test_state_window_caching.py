@@ -166,10 +166,14 @@ def test_window_reads_merge_cache_and_store_in_order(window):
 
 def test_window_cache_respects_retention(window):
     store, _ = window()
+    store.put("b", 1, 0)
+    store.flush()  # b@0 is below, where stream time stays at 0 until the next flush
     store.put("a", 1, 0)
     store.put("a", 2, 200_000)  # start 0 expires (still in the cache)
     assert store.fetch("a", 0) is None
+    assert store.fetch("b", 0) is None
     assert list(store.fetch("a", 0, MAX_TIMESTAMP)) == [(200_000, 2)]
+    assert list(store.fetch("b", 0, MAX_TIMESTAMP)) == []
     store.put("a", 3, 80_000)  # expired: ignored and counted
     assert store.metrics["expired_records"] == 1
     assert list(store.all()) == [(w("a", 200_000), 2)]
@@ -260,6 +264,19 @@ def test_session_reads_merge_cache_and_store(sessions):
     assert store.fetch_session("c", 0, 20) == 5
     store.flush()
     assert list(store.fetch_range(None, None)) == expected
+
+
+def test_session_cache_respects_retention(sessions):
+    store, _ = sessions()  # retention 120s
+    store.put(s("b", 0, 10), 1)
+    store.flush()
+    store.put(s("a", 0, 200_000), 2)  # b's session (end 10) has expired
+    assert store.fetch_session("b", 0, 10) is None
+    assert list(store.fetch_range(None, None)) == [(s("a", 0, 200_000), 2)]
+    store.put(s("c", 0, 80_000), 3)  # expired: ignored and counted
+    assert store.metrics["expired_records"] == 1
+    store.flush()
+    assert list(store.fetch_range(None, None)) == [(s("a", 0, 200_000), 2)]
 
 
 def test_zero_budget_means_no_session_cache(sessions):

@@ -119,6 +119,13 @@ class KGroupedStream:
 
         return windowed(self, windows)
 
+    def cogroup(self, aggregator: Callable[[Any, Any, Any], Any]) -> Any:
+        """Start a cogroup (KIP-150): this stream with ``aggregator(key, value, aggregate)``;
+        add more with ``.cogroup(other_grouped, aggregator)``, then ``.aggregate(initializer)``."""
+        from strom.dsl.cogroup import CogroupedKStream
+
+        return CogroupedKStream(self, aggregator)
+
     def _parent_node(self, base: str) -> GraphNode:
         stream = self._stream
         if not self._repartition_required:

@@ -84,7 +84,7 @@ class KTable:
                     return False
                 self._materialize_source()
             s.send_old_values = True
-        elif isinstance(s, AGGREGATES):
+        elif isinstance(s, AGGREGATES) or hasattr(s, "suppliers"):  # cogroups too
             s.send_old_values = True
         elif isinstance(s, SuppressSupplier):
             assert self._parent is not None
