@@ -81,7 +81,8 @@ class CogroupedKStream:
         """Aggregate in TimeWindows, SlidingWindows or SessionWindows."""
         if not isinstance(windows, TimeWindows | SlidingWindows | SessionWindows):
             raise TopologyError(
-                f"windowed_by() takes TimeWindows, SlidingWindows or SessionWindows, got {windows!r}"
+                "windowed_by() takes TimeWindows, SlidingWindows or SessionWindows, "
+                f"got {windows!r}"
             )
         self._windows = windows
         return self

@@ -12,7 +12,9 @@ it. All time bounds are inclusive.
 Bytes stores (every layer below the metered one) share this shape:
 ``put(key, value, window_start) -> binary key written or None`` (None: ignored),
 ``get(key, window_start)``, and ``fetch(key_from, key_to, time_from, time_to, backward)``
-yielding ``(binary key, value)`` with binary keys laid out as Kafka's ``WindowKeySchema``.
+yielding ``(binary key, value)`` with binary keys laid out as Kafka's ``WindowKeySchema``;
+below the caching layer also ``put_binary(binary key, value) -> bool`` and
+``get_binary(binary key)``.
 """
 
 from __future__ import annotations

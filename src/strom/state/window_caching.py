@@ -339,12 +339,10 @@ class CachingWindowStore(_CachingSegmentedStore):
         return False
 
     def _below_get(self, c: bytes) -> bytes | None:
-        key, start, _seq = WINDOW_KEYS.split(c)
-        return self.wrapped.get(key, start)
+        return self.wrapped.get_binary(c)
 
     def _below_put(self, c: bytes, value: bytes | None) -> None:
-        key, start, _seq = WINDOW_KEYS.split(c)
-        self.wrapped.put(key, value, start)
+        self.wrapped.put_binary(c, value)
 
     def put(self, key: bytes, value: bytes | None, window_start: int) -> bytes | None:
         """Cache the write; returns its binary key (None if the window has expired)."""

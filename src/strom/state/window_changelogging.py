@@ -105,6 +105,16 @@ class ChangeLoggingWindowBytesStore(_ChangeLogging):
             self._log(c, value)
         return c
 
+    def put_binary(self, c: bytes, value: bytes | None) -> bool:
+        """Write and log one binary key as it is (the caching layer flushes this way)."""
+        if self.wrapped.put_binary(c, value):
+            self._log(c, value)
+            return True
+        return False
+
+    def get_binary(self, c: bytes) -> bytes | None:
+        return self.wrapped.get_binary(c)
+
 
 class ChangeLoggingTimestampedWindowBytesStore(ChangeLoggingWindowBytesStore):
     """For stores of timestamped values (8-byte timestamp + value): the changelog record
