@@ -5,8 +5,7 @@ Usage (from the repo root)::
     .venv/bin/python bench/run.py                       # everything, default sizes (< 5 min)
     .venv/bin/python bench/run.py --records 50000 --workloads W2 --backends memory
     .venv/bin/python bench/run.py --markdown results.md # also write the table as Markdown
-    .venv/bin/python bench/run.py --profile --workloads W2 --backends memory  # cProfile one run
-    .venv/bin/python bench/run.py --profile --profiler pyinstrument --workloads W2 --backends memory
+    .venv/bin/python bench/run.py --profile --workloads W2 --backends memory  # py-spy, one run
 
 Every measurement runs in a fresh subprocess (``run.py --child SPEC``) so that peak memory
 (``ru_maxrss``) and allocator state never mix between measurements. In the child the input is
@@ -636,21 +635,94 @@ def write_markdown(path: Path, rows: list[dict[str, Any]], args: argparse.Namesp
     path.write_text("\n".join(lines) + "\n")
 
 
+PROFILE_OUT = {
+    "py-spy": "bench-profile.collapsed",
+    "cprofile": "bench-profile.pstats",
+    "pyinstrument": "bench-profile.txt",
+}
+#: Frames that start the timed section of a strom child (what a py-spy profile is cut down to).
+TIMED_FRAMES = ("StreamWorker.run_once ", "StreamWorker.commit ", "drained ")
+
+
+def summarize_collapsed(path: Path, top: int) -> None:
+    """Self and inclusive shares per function from py-spy's collapsed stacks, counting only
+    samples inside the timed loop (pre-load, start and checks are left out)."""
+    import re
+    from collections import Counter
+
+    own: Counter[str] = Counter()
+    incl: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        start = next((i for i, f in enumerate(frames) if f.startswith(TIMED_FRAMES)), None)
+        if start is None or not any(f.startswith("run_strom ") for f in frames[:start]):
+            continue
+        n = int(count)
+        names = [re.sub(r":\d+\)$", ")", f) for f in frames[start:]]
+        total += n
+        own[names[-1]] += n
+        for name in set(names):
+            incl[name] += n
+    if not total:
+        sys.exit(f"no samples of the timed loop in {path}")
+    print(f"{total} samples in the timed loop\n\nself time (the function's own code):")
+    for name, n in own.most_common(top):
+        print(f"  {100 * n / total:5.1f}%  {name}")
+    print("\ninclusive time (the function and what it calls):")
+    for name, n in incl.most_common(top):
+        print(f"  {100 * n / total:5.1f}%  {name}")
+
+
 def profile(args: argparse.Namespace) -> None:
+    """Profile the first strom measurement of the selection (one run, in a subprocess)."""
     import pstats
 
     specs = [s for s in build_matrix(args) if s["system"] == "strom"][:1]
     if not specs:
         sys.exit("--profile needs a strom measurement in the selection")
     spec = specs[0]
-    default = "bench-profile.pstats" if args.profiler == "cprofile" else "bench-profile.txt"
-    out = Path(args.profile_out or default)
-    spec["profile"] = str(out.resolve())
+    out = Path(args.profile_out or PROFILE_OUT[args.profiler]).resolve()
+    what = (
+        f"{spec['workload']} strom {spec['backend']} {spec['guarantee']} "
+        f"({spec['records']} records)"
+    )
+    if args.profiler == "py-spy":
+        exe = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which(
+            "py-spy"
+        )
+        if exe is None:
+            sys.exit("--profiler py-spy needs py-spy (pip install py-spy)")
+        cmd = [
+            exe,
+            "record",
+            "--nonblocking",
+            "--format",
+            "raw",
+            "--rate",
+            "1000",
+            "--output",
+            str(out),
+            "--",
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            json.dumps(spec),
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        result = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+        if proc.returncode or not result:
+            sys.exit(f"py-spy run failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+        r = json.loads(result[0][len("RESULT ") :])
+        print(f"profiled {what}: {r['records'] / r['elapsed']:,.0f} records/s under py-spy")
+        summarize_collapsed(out, args.profile_top)
+        return
+    spec["profile"] = str(out)
     spec["profiler"] = args.profiler
     r = measure(spec, args.timeout)
     print(
-        f"profiled {spec['workload']} strom {spec['backend']} {spec['guarantee']} "
-        f"({spec['records']} records): {r['records'] / r['elapsed']:,.0f} records/s "
+        f"profiled {what}: {r['records'] / r['elapsed']:,.0f} records/s "
         f"under {args.profiler}; output in {out}"
     )
     if args.profiler == "pyinstrument":
@@ -712,13 +784,16 @@ def main() -> None:
     p.add_argument(
         "--profile",
         action="store_true",
-        help="cProfile the first strom measurement of the selection instead of the matrix",
+        help="profile the first strom measurement of the selection instead of the matrix",
     )
-    p.add_argument("--profiler", choices=("cprofile", "pyinstrument"), default="cprofile")
     p.add_argument(
-        "--profile-out",
-        default=None,
-        help="where the profile goes (default: bench-profile.pstats / bench-profile.txt)",
+        "--profiler",
+        choices=tuple(PROFILE_OUT),
+        default="py-spy",
+        help="py-spy (sampling, least distortion; default), cprofile or pyinstrument",
+    )
+    p.add_argument(
+        "--profile-out", default=None, help=f"where the profile goes (default: {PROFILE_OUT})"
     )
     p.add_argument("--profile-top", type=int, default=25)
     args = p.parse_args()

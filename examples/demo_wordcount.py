@@ -17,7 +17,7 @@ import strom
 from strom import serdes
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ex2_word_count import INPUT, OUTPUT, build  # noqa: E402
+from ex2_word_count import INPUT, OUTPUT, build
 
 TEXT = [
     "the quick brown fox",

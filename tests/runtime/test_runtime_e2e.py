@@ -164,3 +164,45 @@ def test_bad_broker_url_is_a_clear_error_at_start(tmp_path, broker, message):
     app = make_app(broker, tmp_path)
     with pytest.raises(strom.core.errors.BackendError, match=message):
         app.start()
+
+
+@pytest.mark.parametrize("store", ["rocksDB", "in_memory"])
+def test_window_state_survives_a_restart(tmp_path, store):
+    broker = f"local://{tmp_path / 'log'}"
+
+    def windowed_app() -> strom.App:
+        app = strom.App(
+            "win",
+            broker=broker,
+            state_dir=str(tmp_path / "state"),
+            commit_interval_ms=20,
+            default_dsl_store=store,
+        )
+        (
+            app.stream("clicks", key_serde=S, value_serde=S)
+            .group_by_key()
+            .windowed_by(strom.TimeWindows.of_size_with_no_grace(1000))
+            .count(store="per-second")
+            .to_stream()
+            .map(lambda k, v: (f"{k.key}@{k.window.start}", v))
+            .to("counts-out", key_serde=S, value_serde=L)
+        )
+        return app
+
+    with strom.Client(broker) as client:
+        client.create_topic("clicks")
+        client.create_topic("counts-out")
+
+        def run_until(expected: dict[str, int]) -> None:
+            app = windowed_app()
+            app.start()
+            try:
+                wait_for(lambda: final_counts(client) == expected)
+            finally:
+                app.close()
+
+        for ts in (100, 200, 1100):
+            client.produce("clicks", "x", key="u", key_serde=S, value_serde=S, timestamp=ts)
+        run_until({"u@0": 2, "u@1000": 1})
+        client.produce("clicks", "x", key="u", key_serde=S, value_serde=S, timestamp=1500)
+        run_until({"u@0": 2, "u@1000": 2})

@@ -72,7 +72,9 @@ class _CachingSegmentedStore(StateStore):
         self.name = wrapped.name
         self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
         self._dirty: dict[bytes, None] = {}
-        self._by_key: dict[bytes, set[bytes]] = {}
+        # entries by key and the keys sorted, for range reads: built at the first one, then
+        # kept up to date (stores only read by window, as most aggregations, never pay for it)
+        self._by_key: dict[bytes, set[bytes]] | None = None
         self._keys = SortedKeyIndex()
         self._size = 0
         self._observed = -1
@@ -129,7 +131,7 @@ class _CachingSegmentedStore(StateStore):
             self.wrapped.close()
             self._cache.clear()
             self._dirty = {}
-            self._by_key = {}
+            self._by_key = None
             self._keys.clear()
             self._size = 0
             self._observed = -1
@@ -178,9 +180,10 @@ class _CachingSegmentedStore(StateStore):
     def _expired(self, ts: int) -> bool:
         """Note stream time ``ts`` and tell whether it has expired."""
         if ts > self._observed:
-            self._observed = ts
-        observed = max(self._observed, self.wrapped.observed_stream_time)
-        return ts <= observed - self._retention
+            # the store below runs ahead of the cache only after a restore
+            below = self.wrapped.observed_stream_time
+            self._observed = ts if ts > below else below
+        return ts <= self._observed - self._retention
 
     def _cache_put(self, c: bytes, value: bytes | None) -> None:
         ts = self._context.record_timestamp  # type: ignore[union-attr]
@@ -188,13 +191,8 @@ class _CachingSegmentedStore(StateStore):
         entry = cache.get(c)
         if entry is None:
             cache[c] = _Entry(value, True, ts)
-            key = c[: -self.schema.suffix]
-            keys = self._by_key.get(key)
-            if keys is None:
-                self._by_key[key] = {c}
-                self._keys.add(key)
-            else:
-                keys.add(c)
+            if self._by_key is not None:
+                self._index(c)
             self._size += len(c) + (len(value) if value else 0) + ENTRY_OVERHEAD
         else:
             old = entry.value
@@ -210,14 +208,25 @@ class _CachingSegmentedStore(StateStore):
         if self._size > self.max_bytes:
             self._evict()
 
-    def _forget(self, c: bytes, entry: _Entry) -> None:
+    def _index(self, c: bytes) -> None:
         key = c[: -self.schema.suffix]
-        keys = self._by_key.get(key)
-        if keys is not None:
-            keys.discard(c)
-            if not keys:
-                del self._by_key[key]
-                self._keys.discard(key)
+        keys = self._by_key.get(key)  # type: ignore[union-attr]
+        if keys is None:
+            self._by_key[key] = {c}  # type: ignore[index]
+            self._keys.add(key)
+        else:
+            keys.add(c)
+
+    def _forget(self, c: bytes, entry: _Entry) -> None:
+        by_key = self._by_key
+        if by_key is not None:
+            key = c[: -self.schema.suffix]
+            keys = by_key.get(key)
+            if keys is not None:
+                keys.discard(c)
+                if not keys:
+                    del by_key[key]
+                    self._keys.discard(key)
         self._size -= len(c) + (len(entry.value) if entry.value else 0) + ENTRY_OVERHEAD
 
     def _evict(self) -> None:
@@ -288,6 +297,10 @@ class _CachingSegmentedStore(StateStore):
         schema = self.schema
         matches = schema.matches
         cache = self._cache
+        if self._by_key is None:
+            self._by_key = {}
+            for c in cache:
+                self._index(c)
         if key_from is not None and key_from == key_to:
             cs = self._by_key.get(key_from)
             if not cs:
@@ -358,8 +371,9 @@ class CachingWindowStore(_CachingSegmentedStore):
     def get(self, key: bytes, window_start: int) -> bytes | None:
         if window_start <= self._observed - self._retention:
             return None  # expired (the store below checks its own stream time too)
-        entry = self._cached_get(window_store_key(key, window_start, 0))
-        return self.wrapped.get(key, window_start) if entry is None else entry.value
+        c = window_store_key(key, window_start, 0)
+        entry = self._cached_get(c)
+        return self.wrapped.get_binary(c) if entry is None else entry.value
 
     def fetch(
         self,
