@@ -622,7 +622,8 @@ def write_markdown(path: Path, rows: list[dict[str, Any]], args: argparse.Namesp
     m = machine()
     lines = [
         f"Run {m['date']} on {m['cores']} cores ({m['cpu']}), Python {m['python']}, "
-        f"{m['platform']}; {versions()}.",
+        f"{m['platform']}; {versions()}; 1-minute load average {args.load[0]:.2f} before the "
+        f"run and {args.load[1]:.2f} after it.",
         "",
         f"Command: `python bench/run.py {' '.join(sys.argv[1:])}` "
         f"(median of {args.repeat} run(s) per row).",
@@ -804,12 +805,15 @@ def main() -> None:
         profile(args)
         return
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     rows = run_matrix(args)
+    args.load = (load_before, os.getloadavg()[0])
     print()
     print_table(rows)
     m = machine()
     print(
         f"\n{m['cores']} cores, {m['cpu']}, Python {m['python']}; {versions()}; "
+        f"load average {args.load[0]:.2f} before, {args.load[1]:.2f} after; "
         f"total {time.perf_counter() - started:.0f}s"
     )
     if args.markdown:

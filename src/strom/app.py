@@ -6,7 +6,6 @@ import logging
 import signal
 import threading
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from strom.backends.api import DEFAULT_BROKER
@@ -72,7 +71,9 @@ class App(StreamsBuilder):
 
         config = dict(self.config)
         if "state.dir" not in config and self.broker.startswith("local://"):
-            config["state.dir"] = str(Path(self.broker.removeprefix("local://")) / "state")
+            from strom.backends.local.backend import parse_local_url
+
+            config["state.dir"] = str(parse_local_url(self.broker)[0] / "state")
         cfg = streams_config(config)
         backend = open_backend(self.broker)
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -94,7 +95,7 @@ def test_does_not_ask_when_stdin_is_not_a_terminal(cli, broker, app_state, monke
 
 
 def test_default_state_dir_is_the_apps():
-    assert default_state_dir("local://data/log") == strom.app.Path("data/log/state")
+    assert default_state_dir("local://data/log") == Path("data/log/state")
     assert str(default_state_dir("memory://x")) == DEFAULTS["state.dir"]
 
 
@@ -114,7 +115,9 @@ def test_reset_after_a_real_run(cli, local_broker, tmp_path):
     S, L = serdes.String(), serdes.Long()
 
     def make() -> strom.App:
-        app = strom.App("wc", broker=local_broker, commit_interval_ms=20)
+        app = strom.App(
+            "wc", broker=local_broker, commit_interval_ms=20, statestore_cache_max_bytes=0
+        )
         (
             app.stream("lines", value_serde=S)
             .flat_map_values(str.split)

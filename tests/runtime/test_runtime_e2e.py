@@ -169,6 +169,8 @@ def test_bad_broker_url_is_a_clear_error_at_start(tmp_path, broker, message):
 @pytest.mark.parametrize("store", ["rocksDB", "in_memory"])
 def test_window_state_survives_a_restart(tmp_path, store):
     broker = f"local://{tmp_path / 'log'}"
+    # event times near now: window changelogs are deleted by time (retention + 1 day)
+    base = time.time_ns() // 1_000_000 // 1000 * 1000
 
     def windowed_app() -> strom.App:
         app = strom.App(
@@ -184,7 +186,7 @@ def test_window_state_survives_a_restart(tmp_path, store):
             .windowed_by(strom.TimeWindows.of_size_with_no_grace(1000))
             .count(store="per-second")
             .to_stream()
-            .map(lambda k, v: (f"{k.key}@{k.window.start}", v))
+            .map(lambda k, v: (f"{k.key}@{k.window.start - base}", v))
             .to("counts-out", key_serde=S, value_serde=L)
         )
         return app
@@ -202,7 +204,25 @@ def test_window_state_survives_a_restart(tmp_path, store):
                 app.close()
 
         for ts in (100, 200, 1100):
-            client.produce("clicks", "x", key="u", key_serde=S, value_serde=S, timestamp=ts)
+            client.produce("clicks", "x", key="u", key_serde=S, value_serde=S, timestamp=base + ts)
         run_until({"u@0": 2, "u@1000": 1})
-        client.produce("clicks", "x", key="u", key_serde=S, value_serde=S, timestamp=1500)
+        client.produce("clicks", "x", key="u", key_serde=S, value_serde=S, timestamp=base + 1500)
         run_until({"u@0": 2, "u@1000": 2})
+
+
+def test_window_changelogs_are_compacted_and_deleted_by_retention(tmp_path):
+    broker = f"memory://e2e-{next(_names)}"
+    with strom.Client(broker) as client:
+        client.create_topic("clicks")
+        app = strom.App("wl", broker=broker, state_dir=str(tmp_path))
+        (
+            app.stream("clicks", key_serde=S, value_serde=S)
+            .group_by_key()
+            .windowed_by(strom.TimeWindows.of_size_and_grace(1000, 500))
+            .count(store="w")
+        )
+        app.start()
+        app.close()
+        config = client.list_topics()["wl-w-changelog"].config
+    assert config["cleanup.policy"] == "compact,delete"
+    assert config["retention.ms"] == str(1500 + 86_400_000)

@@ -100,7 +100,10 @@ def test_constructor_validation():
     with pytest.raises(TypeError, match="TimeWindowedSerde needs an inner Serde"):
         TimeWindowedSerde(str, 10)
     with pytest.raises(TypeError, match="SessionWindowedSerde needs an inner Serde"):
-        SessionWindowedSerde(None)
+        SessionWindowedSerde(str)
+    # None means "the app's default key serde", filled in when the topology is built
+    assert SessionWindowedSerde(None).with_default(String()) == SessionWindowedSerde(String())
+    assert TimeWindowedSerde(None, 5).with_default(String()) == TimeWindowedSerde(String(), 5)
 
 
 def test_equality_and_repr():

@@ -41,11 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _setup_logging(debug: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    """--debug logs everything to stderr; otherwise logging is left to the App's own module
+    (a ``logging.basicConfig`` there still works) and Python prints warnings and errors."""
+    if debug:
+        logging.basicConfig(
+            level=logging.DEBUG,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
 
 
 def _quiet_broken_pipe() -> None:

@@ -14,7 +14,7 @@ from strom.backends.api import Backend, ProducerRecord
 from strom.backends.common import now_ms
 from strom.cli.common import CliError, add_broker_option, default_broker
 from strom.client import Client
-from strom.core.errors import SerializationError, UnknownTopicError
+from strom.core.errors import UnknownTopicError
 from strom.serdes import Json
 
 #: Records per write (fewer when stdin has nothing more to read right now).
@@ -71,10 +71,7 @@ def _field(text: str, what: str, json: bool, null: str | None) -> bytes | None:
         raise CliError(
             f"{what} is not valid JSON ({e.msg} at column {e.colno}): {preview!r}"
         ) from None
-    try:
-        return Json().serialize("", obj)
-    except SerializationError as e:
-        raise CliError(f"{what}: {e}") from None
+    return Json().serialize("", obj)
 
 
 def line_parser(args: argparse.Namespace) -> Callable[[str], tuple[bytes | None, bytes | None]]:

@@ -87,7 +87,7 @@ def plan_topics(
                 backend,
                 topic,
                 max(known),
-                CHANGELOG_CONFIG,
+                changelog_config(topology, store, config),
                 existing,
                 f"changelog of store {store!r}",
             )
@@ -95,6 +95,17 @@ def plan_topics(
         if name in counts:
             _ensure(backend, name, counts[name], REPARTITION_CONFIG, existing, "repartition topic")
     return plan
+
+
+def changelog_config(topology: Topology, store: str, config: Mapping[str, Any]) -> dict[str, str]:
+    """A store's changelog settings: compacted (windowed stores: compact,delete with their
+    retention plus ``windowstore.changelog.additional.retention.ms``), then the builder's own."""
+    builder = topology.stores[store].builder
+    extra = getattr(builder, "changelog_config", None)
+    if callable(extra):
+        additional = int(config.get("windowstore.changelog.additional.retention.ms", 86_400_000))
+        return {k: str(v) for k, v in extra(additional).items()}
+    return {**CHANGELOG_CONFIG, **{k: str(v) for k, v in builder.log_config.items()}}
 
 
 def _ensure(
