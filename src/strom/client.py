@@ -45,7 +45,7 @@ class Client:
     >>> import strom
     >>> with strom.Client("memory://") as c:
     ...     c.create_topic("greetings", partitions=2)
-    ...     c.produce("greetings", "hello", key="k")
+    ...     _ = c.produce("greetings", "hello", key="k")
     ...     [(r.key, r.value) for r in c.read("greetings")]
     [(b'k', b'hello')]
     """
