@@ -226,3 +226,40 @@ def test_window_changelogs_are_compacted_and_deleted_by_retention(tmp_path):
         config = client.list_topics()["wl-w-changelog"].config
     assert config["cleanup.policy"] == "compact,delete"
     assert config["retention.ms"] == str(1500 + 86_400_000)
+
+
+def test_emit_on_close_emits_each_window_once_across_restarts(tmp_path):
+    broker = f"local://{tmp_path / 'log'}"
+    base = time.time_ns() // 1_000_000 // 1000 * 1000
+
+    def app_() -> strom.App:
+        app = strom.App("final", broker=broker, state_dir=str(tmp_path / "state"),
+                        commit_interval_ms=20,
+                        config={"__emit.interval.ms.kstreams.windowed.aggregation__": 0})
+        (app.stream("clicks", key_serde=S, value_serde=S).group_by_key()
+         .windowed_by(strom.TimeWindows.of_size_with_no_grace(1000))
+         .emit_strategy(strom.windows.EmitStrategy.on_window_close()).count(retention=60_000)
+         .to_stream().map(lambda k, v: (f"{k.key}@{k.window.start - base}", v))
+         .to("counts-out", key_serde=S, value_serde=L))
+        return app
+
+    def emitted(client: strom.Client) -> list[tuple[str, int]]:
+        return [(r.key, r.value) for r in client.read("counts-out", S, L)]
+
+    with strom.Client(broker) as client:
+        client.create_topic("clicks")
+        client.create_topic("counts-out")
+        for ts in (100, 200, 1100):
+            client.produce("clicks", "x", key="u", key_serde=S, value_serde=S,
+                           timestamp=base + ts)
+        for expected in ([("u@0", 2)], [("u@0", 2), ("u@1000", 1)]):
+            app = app_()
+            app.start()
+            try:
+                wait_for(lambda e=expected: emitted(client) == e)
+                time.sleep(0.2)
+                assert emitted(client) == expected
+            finally:
+                app.close()
+            client.produce("clicks", "x", key="u", key_serde=S, value_serde=S,
+                           timestamp=base + 2100)

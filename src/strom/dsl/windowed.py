@@ -11,9 +11,13 @@ from strom.core.types import to_millis
 from strom.dsl.graph import ProcessorGraphNode
 from strom.dsl.ktable import KTable
 from strom.dsl.ops.sliding import SlidingAggregateSupplier
-from strom.dsl.ops.window_aggregate import SessionAggregateSupplier, WindowAggregateSupplier
-from strom.dsl.stores import materialize_session, materialize_window
-from strom.serdes import Long
+from strom.dsl.ops.window_aggregate import (
+    SessionAggregateSupplier,
+    WindowAggregateSupplier,
+    emit_final_store,
+)
+from strom.dsl.stores import materialize_buffer, materialize_session, materialize_window
+from strom.serdes import Long, String
 from strom.serdes.coerce import serde_for
 from strom.serdes.windowed import SessionWindowedSerde, TimeWindowedSerde
 from strom.windows import EmitStrategy, SessionWindows, SlidingWindows, TimeWindows
@@ -115,12 +119,17 @@ class _Windowed:
             builder_ = materialize_window(
                 builder, store_name, keep, size, ks, value_serde, caching=not self._emit_on_close
             )
+        stores = [builder_]
+        if self._emit_on_close:
+            stores.append(
+                materialize_buffer(builder, emit_final_store(store_name), String(), Long())
+            )
         node = ProcessorGraphNode(
             name or graph.derived(prefix, lineage),
             lineage,
             [parent],
             supplier=supplier,
-            stores=[builder_],
+            stores=stores,
         )
         graph.add(node)
         table = KTable(

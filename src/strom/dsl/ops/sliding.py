@@ -49,7 +49,7 @@ class SlidingAggregateProcessor(Processor[Any, Any]):
         self.store = context.get_state_store(self.s.store_name)
         self.d = self.s.windows.time_difference_ms
         self.grace = self.s.windows.grace_ms
-        self.emit = _EmitFinal(context) if self.s.emit_on_close else None
+        self.emit = _EmitFinal(context, self.s.store_name) if self.s.emit_on_close else None
         if self.emit is None:
             self.forwarder = TupleForwarder(self.store, context, self.s.send_old_values)
 
@@ -186,4 +186,4 @@ class SlidingAggregateProcessor(Processor[Any, Any]):
             self.context.forward(
                 Record(windowed, Change(vt.value, None), vt.timestamp, record.headers)
             )
-        emit.last_close = close
+        emit.emitted(close)

@@ -69,14 +69,25 @@ class WindowAggregateSupplier:
         return TimeWindowAggregateProcessor(self)
 
 
-class _EmitFinal:
-    """Emit-on-close bookkeeping (KIP-825): throttled by the wall clock, once per window."""
+def emit_final_store(store_name: str) -> str:
+    """The small logged store where an emit-on-close aggregation keeps its progress."""
+    return f"{store_name}-emit-final"
 
-    def __init__(self, context: ProcessorContext) -> None:
+
+class _EmitFinal:
+    """Emit-on-close bookkeeping (KIP-825): throttled by the wall clock, once per window.
+
+    The close time of the last emission is kept in a logged store, so that a restarted task
+    does not emit the windows it has already emitted (Kafka keeps it in commit metadata).
+    """
+
+    def __init__(self, context: ProcessorContext, store_name: str) -> None:
         self.context = context
         self.interval = int(context.app_configs.get(EMIT_INTERVAL, 1000))
         self.next_time = -1
-        self.last_close = -1
+        self.progress = context.get_state_store(emit_final_store(store_name))
+        last = self.progress.get("last")
+        self.last_close = -1 if last is None else int(last)
 
     def due(self, close: int) -> bool:
         now = self.context.current_system_time_ms()
@@ -84,6 +95,10 @@ class _EmitFinal:
             return False
         self.next_time = now + self.interval
         return self.last_close == -1 or self.last_close < close
+
+    def emitted(self, close: int) -> None:
+        self.last_close = close
+        self.progress.put("last", close)
 
 
 class TimeWindowAggregateProcessor(Processor[Any, Any]):
@@ -96,7 +111,7 @@ class TimeWindowAggregateProcessor(Processor[Any, Any]):
         self.store = context.get_state_store(self.s.store_name)
         self.windows = self.s.windows
         self.grace = self.s.windows.grace_ms
-        self.emit = _EmitFinal(context) if self.s.emit_on_close else None
+        self.emit = _EmitFinal(context, self.s.store_name) if self.s.emit_on_close else None
         if self.emit is None:
             self.forwarder = TupleForwarder(self.store, context, self.s.send_old_values)
 
@@ -153,7 +168,7 @@ class TimeWindowAggregateProcessor(Processor[Any, Any]):
             self.context.forward(
                 Record(windowed, Change(vt.value, None), vt.timestamp, record.headers)
             )
-        emit.last_close = close
+        emit.emitted(close)
 
 
 class SessionAggregateSupplier:
@@ -190,7 +205,7 @@ class SessionAggregateProcessor(Processor[Any, Any]):
         self.store = context.get_state_store(self.s.store_name)
         self.gap = self.s.windows.inactivity_gap_ms
         self.grace = self.s.windows.grace_ms
-        self.emit = _EmitFinal(context) if self.s.emit_on_close else None
+        self.emit = _EmitFinal(context, self.s.store_name) if self.s.emit_on_close else None
         self.cached = False
         if self.emit is None:
             setter = getattr(self.store, "set_flush_listener", None)
@@ -248,4 +263,4 @@ class SessionAggregateProcessor(Processor[Any, Any]):
             self.context.forward(
                 Record(windowed, Change(value, None), windowed.window.end, record.headers)
             )
-        emit.last_close = close
+        emit.emitted(close)
