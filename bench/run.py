@@ -462,6 +462,12 @@ def fmt_mb(x: float | None) -> str:
     return "-" if x is None else f"{x:.1f}"
 
 
+def fmt_ratio(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.3f}" if x < 0.1 else f"{x:.2f}"
+
+
 def build_matrix(args: argparse.Namespace) -> list[dict[str, Any]]:
     specs: list[dict[str, Any]] = []
     for workload in args.workloads:
@@ -560,7 +566,7 @@ def table_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
                 fmt_mb(r["peak_rss_mb"]),
                 fmt_mb(r["peak_rss_mb"] - r["rss_before_mb"]),
                 fmt_mb(r["log_mb"]),
-                "-" if r["ratio"] is None else f"{r['ratio']:.2f}",
+                fmt_ratio(r["ratio"]),
                 fmt_int(r["outputs"]),
                 "/".join(f"{x:.2f}" for x in r["runs"]),
                 "yes" if r["ok"] else "NO",
@@ -621,7 +627,8 @@ def versions() -> str:
 def write_markdown(path: Path, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     m = machine()
     lines = [
-        f"Run {m['date']} on {m['cores']} cores ({m['cpu']}), Python {m['python']}, "
+        f"Run {getattr(args, 'started_at', m['date'])} on {m['cores']} cores ({m['cpu']}), "
+        f"Python {m['python']}, "
         f"{m['platform']}; {versions()}; 1-minute load average {args.load[0]:.2f} before the "
         f"run and {args.load[1]:.2f} after it.",
         "",
@@ -806,6 +813,7 @@ def main() -> None:
         return
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
+    args.started_at = time.strftime("%Y-%m-%d %H:%M %Z")
     rows = run_matrix(args)
     args.load = (load_before, os.getloadavg()[0])
     print()

@@ -233,14 +233,23 @@ def test_emit_on_close_emits_each_window_once_across_restarts(tmp_path):
     base = time.time_ns() // 1_000_000 // 1000 * 1000
 
     def app_() -> strom.App:
-        app = strom.App("final", broker=broker, state_dir=str(tmp_path / "state"),
-                        commit_interval_ms=20,
-                        config={"__emit.interval.ms.kstreams.windowed.aggregation__": 0})
-        (app.stream("clicks", key_serde=S, value_serde=S).group_by_key()
-         .windowed_by(strom.TimeWindows.of_size_with_no_grace(1000))
-         .emit_strategy(strom.windows.EmitStrategy.on_window_close()).count(retention=60_000)
-         .to_stream().map(lambda k, v: (f"{k.key}@{k.window.start - base}", v))
-         .to("counts-out", key_serde=S, value_serde=L))
+        app = strom.App(
+            "final",
+            broker=broker,
+            state_dir=str(tmp_path / "state"),
+            commit_interval_ms=20,
+            config={"__emit.interval.ms.kstreams.windowed.aggregation__": 0},
+        )
+        (
+            app.stream("clicks", key_serde=S, value_serde=S)
+            .group_by_key()
+            .windowed_by(strom.TimeWindows.of_size_with_no_grace(1000))
+            .emit_strategy(strom.windows.EmitStrategy.on_window_close())
+            .count(retention=60_000)
+            .to_stream()
+            .map(lambda k, v: (f"{k.key}@{k.window.start - base}", v))
+            .to("counts-out", key_serde=S, value_serde=L)
+        )
         return app
 
     def emitted(client: strom.Client) -> list[tuple[str, int]]:
@@ -250,8 +259,7 @@ def test_emit_on_close_emits_each_window_once_across_restarts(tmp_path):
         client.create_topic("clicks")
         client.create_topic("counts-out")
         for ts in (100, 200, 1100):
-            client.produce("clicks", "x", key="u", key_serde=S, value_serde=S,
-                           timestamp=base + ts)
+            client.produce("clicks", "x", key="u", key_serde=S, value_serde=S, timestamp=base + ts)
         for expected in ([("u@0", 2)], [("u@0", 2), ("u@1000", 1)]):
             app = app_()
             app.start()
@@ -261,5 +269,23 @@ def test_emit_on_close_emits_each_window_once_across_restarts(tmp_path):
                 assert emitted(client) == expected
             finally:
                 app.close()
-            client.produce("clicks", "x", key="u", key_serde=S, value_serde=S,
-                           timestamp=base + 2100)
+            client.produce(
+                "clicks", "x", key="u", key_serde=S, value_serde=S, timestamp=base + 2100
+            )
+
+
+def test_state_of_another_log_is_wiped_not_reused(tmp_path):
+    """Same application id and state dir, a fresh log: the old checkpoint is ahead of the new
+    changelog, so the local state is wiped and restored (Kafka's corrupted-task rule)."""
+    for _ in range(2):
+        broker = f"memory://e2e-{next(_names)}"
+        with strom.Client(broker) as client:
+            client.create_topic("lines")
+            client.create_topic("counts-out")
+            client.produce("lines", "a b a", value_serde=S, timestamp=1)
+            app = make_app(broker, tmp_path)
+            app.start()
+            try:
+                wait_for(lambda c=client: final_counts(c) == {"a": 2, "b": 1})
+            finally:
+                app.close()

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from strom.backends.api import Backend
+from strom.core.errors import StromError
 from strom.core.types import TaskId
 from strom.runtime.context import TaskContext
 
@@ -39,8 +40,10 @@ class StateManager:
     def _file(self) -> Path:
         return self.task_dir / CHECKPOINT
 
-    def prepare(self) -> None:
-        """Before the stores open: read the checkpoint; wipe persistent state that has none."""
+    def prepare(self, changelogs: dict[str, str] | None = None) -> None:
+        """Before the stores open: read the checkpoint; wipe persistent state that has none,
+        or whose checkpoint is ahead of its changelog (state of another log, or of a log that
+        was reset: Kafka treats this as a corrupted task)."""
         path = self._file
         if path.exists():
             try:
@@ -55,6 +58,9 @@ class StateManager:
                 self.checkpoint = None
             if self.eos:
                 path.unlink(missing_ok=True)  # only a clean close writes it back
+        if self.checkpoint is not None and self._ahead_of_changelogs(changelogs):
+            self.checkpoint = None
+            path.unlink(missing_ok=True)
         rocks = self.task_dir / "rocksdb"
         if self.checkpoint is None and rocks.exists():
             log.info(
@@ -62,6 +68,27 @@ class StateManager:
                 self.task_id,
             )
             shutil.rmtree(rocks, ignore_errors=True)
+
+    def _ahead_of_changelogs(self, changelogs: dict[str, str] | None) -> bool:
+        assert self.checkpoint is not None
+        for topic, offset in self.checkpoint.items():
+            if changelogs is not None and topic not in changelogs.values():
+                continue
+            try:
+                end = self.backend.offsets(topic, self.task_id.partition)[1]
+            except StromError:
+                end = -1
+            if offset > end:
+                log.warning(
+                    "task %s: checkpoint of %s is at offset %s but the changelog ends at %s; "
+                    "wiping local state to restore it from the changelog",
+                    self.task_id,
+                    topic,
+                    offset,
+                    end,
+                )
+                return True
+        return False
 
     def restore(self, context: TaskContext, changelogs: dict[str, str]) -> int:
         """Replay each registered store's changelog partition; returns records restored."""

@@ -260,8 +260,8 @@ class StreamWorker:
         assert self.plan is not None
         task_dir = self.state_root / str(tid)
         state = StateManager(tid, task_dir, self.backend, self.eos)
-        state.prepare()
         pt = self.topology.build(self.application_id, self.config, tid.subtopology)
+        state.prepare(pt.changelogs)
         task = StreamTask(
             tid, pt, self.application_id, self.config, self.collector, self.clock, task_dir
         )
