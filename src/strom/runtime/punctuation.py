@@ -64,5 +64,8 @@ class PunctuationQueue:
                 self.add(s)
         return fired
 
+    def __bool__(self) -> bool:
+        return bool(self._heap)
+
     def __len__(self) -> int:
         return sum(1 for _, _, s in self._heap if not s.cancelled)

@@ -152,6 +152,10 @@ class StreamTask:
         return any(self._queues.values())
 
     def _next_record(self) -> ConsumerRecord | None:
+        queues = self._queues
+        if len(queues) == 1:
+            for q in queues.values():
+                return q.popleft() if q else None
         best: deque[ConsumerRecord] | None = None
         best_ts = 0
         for q in self._queues.values():
@@ -252,10 +256,10 @@ class StreamTask:
     # ---- punctuation ------------------------------------------------------------------------
     def maybe_punctuate_stream_time(self) -> bool:
         ctx = self.context
-        if ctx.stream_time < 0:
+        queue = ctx.stream_punctuations
+        if not queue or ctx.stream_time < 0:
             return False
-        fired = ctx.stream_punctuations.may_punctuate(ctx.stream_time, self._fire)
-        return fired
+        return queue.may_punctuate(ctx.stream_time, self._fire)
 
     def maybe_punctuate_system_time(self, now: int | None = None) -> bool:
         ctx = self.context

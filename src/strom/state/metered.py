@@ -83,6 +83,8 @@ class MeteredKeyValueStore(KeyValueStore[K, V], Generic[K, V]):
         self.value_serde = serde
 
     def _bind(self) -> None:
+        self._memo_key: Any = None  # the last key read, and its bytes
+        self._memo_bytes: bytes | None = None
         self._ks = self.key_serde.serialize
         self._kd = self.key_serde.deserialize
         self._vs = self.value_serde.serialize
@@ -185,7 +187,12 @@ class MeteredKeyValueStore(KeyValueStore[K, V], Generic[K, V]):
         self._gets += 1
         if key is None:
             raise self._null_key()
-        raw = self._get(self._ks(self._topic, key))
+        if key is self._memo_key:  # a get then a put of one key: serialize it once
+            kb = self._memo_bytes
+        else:
+            kb = self._ks(self._topic, key)
+            self._memo_key, self._memo_bytes = key, kb
+        raw = self._get(kb)
         return None if raw is None else self._vd(self._topic, raw)
 
     def put(self, key: K, value: V | None) -> None:
@@ -193,7 +200,8 @@ class MeteredKeyValueStore(KeyValueStore[K, V], Generic[K, V]):
         if key is None:
             raise self._null_key()
         topic = self._topic
-        self._put(self._ks(topic, key), self._vs(topic, value))
+        kb = self._memo_bytes if key is self._memo_key else self._ks(topic, key)
+        self._put(kb, self._vs(topic, value))
 
     def put_if_absent(self, key: K, value: V) -> V | None:
         self._put_ifs += 1

@@ -78,9 +78,10 @@ class StreamAggregateProcessor(Processor[Any, Any]):
             ts = max(record.timestamp, old.timestamp)
             new_agg = self.aggregator(key, value, old_agg)
         self.store.put(key, ValueAndTimestamp(new_agg, ts))
-        self.forwarder.maybe_forward(
-            Record(key, Change(new_agg, old_agg if self.send_old else None), ts, record.headers)
-        )
+        if not self.forwarder.cached:  # a caching store forwards at flush
+            self.forwarder.forward(
+                Record(key, Change(new_agg, old_agg if self.send_old else None), ts, record.headers)
+            )
 
 
 class TableAggregateSupplier:
