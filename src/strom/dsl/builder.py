@@ -7,13 +7,14 @@ from typing import Any
 
 from strom.core.errors import TopologyError
 from strom.dsl.graph import (
+    GlobalStoreGraphNode,
     LogicalGraph,
     ProcessorGraphNode,
     SourceGraphNode,
     StoreOnlyGraphNode,
 )
 from strom.dsl.kstream import KStream
-from strom.dsl.ktable import KTable
+from strom.dsl.ktable import GlobalKTable, KTable
 from strom.dsl.ops.table import TableSourceSupplier
 from strom.dsl.stores import materialize
 from strom.serdes.coerce import serde_for
@@ -100,12 +101,36 @@ class StreamsBuilder:
         )
         return KTable(self, node, ks, vs, supplier, store, queryable=store is not None)
 
-    def global_table(self, *args: Any, **kwargs: Any) -> Any:
-        """GlobalKTable arrives with stream-global joins; see the joins issue."""
-        raise TopologyError(
-            "global_table() is not available yet in this version of strom (GlobalKTable "
-            "comes with the joins)"
+    def global_table(
+        self,
+        topic: str,
+        key_serde: Any = None,
+        value_serde: Any = None,
+        store: str | None = None,
+        name: str | None = None,
+    ) -> GlobalKTable:
+        """A table of ``topic`` read in full (every partition) on every instance, for
+        joins that need no co-partitioning; it is loaded before processing starts."""
+        check_name(topic, "global table topic")
+        self._claim((topic,))
+        ks, vs = serde_for(key_serde), serde_for(value_serde)
+        source = name or self.graph.derived("KSTREAM-SOURCE", topic)
+        lineage = f"{topic}/global_table"
+        store_name = store or self.graph.derived("GLOBALKTABLE-STATE-STORE", lineage)
+        store_builder = materialize(self, store_name, ks, vs).with_caching_disabled()
+        self.graph.add(
+            GlobalStoreGraphNode(
+                source,
+                lineage,
+                topic=topic,
+                processor_name=self.graph.derived("KTABLE-SOURCE", lineage),
+                store=store_builder.with_logging_disabled(),
+                supplier=TableSourceSupplier(store_name),
+                key_serde=ks,
+                value_serde=vs,
+            )
         )
+        return GlobalKTable(topic, store_name, ks, vs)
 
     def add_state_store(self, store_builder: StoreBuilder[Any, Any]) -> StreamsBuilder:
         """Add a store that ``KStream.process(supplier, store_name)`` can connect to."""

@@ -55,6 +55,7 @@ class ProcessorGraphNode(GraphNode):
     supplier: Any = None
     stores: list[StoreBuilder[Any, Any]] = field(default_factory=list)
     store_names: list[str] = field(default_factory=list)
+    copartition: set[str] = field(default_factory=set)  # a join's inputs
 
     def write(self, topology: Topology) -> None:
         topology.add_processor(self.name, self.supplier, *(p.output for p in self.parents))
@@ -62,6 +63,30 @@ class ProcessorGraphNode(GraphNode):
             topology.add_state_store(b, self.name)
         if self.store_names:
             topology.connect_processor_and_state_stores(self.name, *self.store_names)
+        topology.add_copartition_group(self.copartition)
+
+
+@dataclass(eq=False)
+class GlobalStoreGraphNode(GraphNode):
+    """A global table: its topic read into a store on every instance."""
+
+    topic: str = ""
+    processor_name: str = ""
+    store: Any = None
+    supplier: Any = None
+    key_serde: Any = None
+    value_serde: Any = None
+
+    def write(self, topology: Topology) -> None:
+        topology.add_global_store(
+            self.store,
+            self.name,
+            self.topic,
+            self.processor_name,
+            self.supplier,
+            key_serde=self.key_serde,
+            value_serde=self.value_serde,
+        )
 
 
 @dataclass(eq=False)
@@ -149,6 +174,24 @@ class LogicalGraph:
                 1 for c in parents[0].children if c.lineage.rsplit("/", 1)[-1].split("#")[0] == op
             )
         return f"{base}/{op}" + (f"#{siblings}" if siblings > 1 else "")
+
+    def source_topics_of(self, node: GraphNode) -> set[str]:
+        """The topics a node's records come from: source topics, or the repartition topic
+        they last went through (for co-partitioning checks)."""
+        topics: set[str] = set()
+        stack, seen = [node], set()
+        while stack:
+            n = stack.pop()
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            if isinstance(n, SourceGraphNode):
+                topics.update(n.topics)
+            elif isinstance(n, RepartitionGraphNode):
+                topics.add(n.topic)
+            else:
+                stack.extend(n.parents)
+        return topics
 
     @staticmethod
     def derived(prefix: str, lineage: str) -> str:

@@ -382,25 +382,46 @@ class KStream:
         )
 
     # ---- joins ---------------------------------------------------------------------------------
-    def join(self, other: Any, *args: Any, **kwargs: Any) -> KStream:
-        """Join with a KStream (windowed), a KTable or a GlobalKTable (joins issue)."""
-        return self._join("join", other)
+    def join(self, other: Any, *args: Any, name: str | None = None, **kwargs: Any) -> KStream:
+        """Inner join: ``join(table, joiner)``, ``join(global_table, key_mapper, joiner)`` or
+        ``join(stream, joiner, JoinWindows...)``; joiners take ``(left_value, right_value)``."""
+        return self._join("join", other, args, kwargs, name, left=False, outer=False)
 
-    def left_join(self, other: Any, *args: Any, **kwargs: Any) -> KStream:
-        return self._join("left_join", other)
+    def left_join(self, other: Any, *args: Any, name: str | None = None, **kwargs: Any) -> KStream:
+        """Left join: every record of this stream comes out, with None when unmatched."""
+        return self._join("left_join", other, args, kwargs, name, left=True, outer=False)
 
-    def outer_join(self, other: Any, *args: Any, **kwargs: Any) -> KStream:
-        return self._join("outer_join", other)
+    def outer_join(self, other: Any, *args: Any, name: str | None = None, **kwargs: Any) -> KStream:
+        """Outer join of two streams within JoinWindows."""
+        return self._join("outer_join", other, args, kwargs, name, left=True, outer=True)
 
-    def _join(self, op: str, other: Any) -> KStream:
+    def _join(
+        self,
+        op: str,
+        other: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        name: str | None,
+        left: bool,
+        outer: bool,
+    ) -> KStream:
+        from strom.dsl.joins import stream_global_join, stream_stream_join, stream_table_join
         from strom.dsl.ktable import GlobalKTable, KTable
 
-        if not isinstance(other, KStream | KTable | GlobalKTable):
-            raise TopologyError(
-                f"{op}() joins this stream with a KStream, KTable or GlobalKTable; got {other!r}"
-            )
+        if isinstance(other, KTable):
+            if outer:
+                raise TopologyError(
+                    "outer_join() is for two streams or two tables, not a stream and a table"
+                )
+            return stream_table_join(self, op, other, args, kwargs, name, left)
+        if isinstance(other, GlobalKTable):
+            if outer:
+                raise TopologyError("outer_join() with a GlobalKTable does not exist")
+            return stream_global_join(self, op, other, args, kwargs, name, left)
+        if isinstance(other, KStream):
+            return stream_stream_join(self, op, other, args, kwargs, name, left, outer)
         raise TopologyError(
-            f"{op}() with a {type(other).__name__} is not available in this version of strom"
+            f"{op}() joins this stream with a KStream, KTable or GlobalKTable; got {other!r}"
         )
 
     def __repr__(self) -> str:

@@ -8,6 +8,12 @@ from typing import TYPE_CHECKING, Any
 from strom.core.errors import TopologyError
 from strom.dsl.graph import GraphNode, ProcessorGraphNode
 from strom.dsl.ops.aggregate import StreamAggregateSupplier, TableAggregateSupplier
+from strom.dsl.ops.getters import (
+    FilterGetter,
+    MapValuesGetter,
+    StoreGetter,
+    ValueGetterSupplier,
+)
 from strom.dsl.ops.sliding import SlidingAggregateSupplier
 from strom.dsl.ops.suppress import BufferEntrySerde, SuppressSupplier
 from strom.dsl.ops.table import (
@@ -113,6 +119,30 @@ class KTable:
             s.store_name = name
             self._store_name = name
         return s.store_name
+
+    def _value_getter(self) -> ValueGetterSupplier:
+        """How a join reads this table (materializing a source table if needed)."""
+        s = self._supplier
+        if isinstance(s, TableSourceSupplier):
+            return StoreGetter(self._materialize_source())
+        if isinstance(s, TableFilterSupplier | TableMapValuesSupplier) and s.store_name is None:
+            assert self._parent is not None
+            parent = self._parent._value_getter()
+            if isinstance(s, TableFilterSupplier):
+                return FilterGetter(parent, s.predicate, s.keep)
+            return MapValuesGetter(parent, s.mapper)
+        getter = getattr(s, "value_getter", None)
+        if getter is not None:
+            return getter
+        if self._store_name is None:
+            raise TopologyError(
+                f"this table ({self._node.name}) cannot be joined: it is not materialized; "
+                "give the operator that makes it a store= name"
+            )
+        return StoreGetter(self._store_name)
+
+    def _source_topics(self) -> set[str]:
+        return self._builder.graph.source_topics_of(self._node)
 
     # ---- operators -----------------------------------------------------------------------------
     def _table_op(
@@ -284,7 +314,11 @@ class KTable:
 class GlobalKTable:
     """A table fully replicated to every instance, for joins without co-partitioning.
 
-    Built by ``StreamsBuilder.global_table`` (arrives with the stream-global joins).
+    >>> import strom
+    >>> b = strom.StreamsBuilder()
+    >>> products = b.global_table("products", store="products-store")
+    >>> products.queryable_store_name
+    'products-store'
     """
 
     def __init__(self, topic: str, store_name: str, key_serde: Any, value_serde: Any) -> None:
@@ -296,3 +330,11 @@ class GlobalKTable:
     @property
     def queryable_store_name(self) -> str:
         return self.store_name
+
+    def _value_getter(self) -> ValueGetterSupplier:
+        getter = StoreGetter(self.store_name)
+        getter.store_names = ()  # global stores are readable without connecting them
+        return getter
+
+    def __repr__(self) -> str:
+        return f"GlobalKTable({self.topic!r}, store={self.store_name!r})"

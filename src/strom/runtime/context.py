@@ -50,6 +50,7 @@ class TaskContext:
         self.record_collector = collector
         self.clock = clock
         self.stores = stores
+        self.global_stores: Mapping[str, StateStore] = {}
         self.changelogs = changelogs
         self._state_dir = state_dir
         self.stream_time = UNKNOWN
@@ -229,6 +230,10 @@ class NodeProcessorContext(NodeContext):
     def get_state_store(self, name: str) -> Any:
         node = self._node
         store = self.task.stores.get(name)
+        if store is None:
+            store = self.task.global_stores.get(name)
+            if store is not None:  # global stores are readable from every processor
+                return store
         if store is None:
             raise StoreError(
                 f"processor {node.name!r} asked for state store {name!r}, which does not exist; "

@@ -58,6 +58,7 @@ class StreamTask:
         collector: RecordCollector,
         clock: Callable[[], int],
         state_dir: Path | None = None,
+        global_stores: Mapping[str, Any] | None = None,
     ) -> None:
         self.id = task_id
         self.topology = topology
@@ -74,6 +75,7 @@ class StreamTask:
             state_dir,
         )
         self.context.metrics = self.metrics
+        self.context.global_stores = global_stores or {}
         self._queues: dict[TopicPartition, deque[ConsumerRecord]] = {}
         self._consumed: dict[TopicPartition, int] = {}
         self._partition_time: dict[TopicPartition, int] = {}

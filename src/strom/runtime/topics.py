@@ -75,6 +75,7 @@ def plan_topics(
                     changed = True
         if not changed:
             break
+    copartition(topology, application_id, internal, counts)
     plan = TopicPlan(partitions=counts)
     for g in groups:
         known = [counts[t] for t in g.sources if t in counts]
@@ -95,6 +96,28 @@ def plan_topics(
         if name in counts:
             _ensure(backend, name, counts[name], REPARTITION_CONFIG, existing, "repartition topic")
     return plan
+
+
+def copartition(
+    topology: Topology, application_id: str, internal: Mapping[str, Any], counts: dict[str, int]
+) -> None:
+    """A join's inputs must have as many partitions as each other (Kafka checks it at start);
+    repartition topics among them take that count."""
+    for group in topology.copartition_groups:
+        topics = {f"{application_id}-{t}" if t in topology.internal_topics else t for t in group}
+        user = {t: counts[t] for t in sorted(topics) if t not in internal and t in counts}
+        if len(set(user.values())) > 1:
+            listed = ", ".join(f"{t} ({n} partitions)" for t, n in user.items())
+            raise TopologyError(
+                f"Following topics do not have the same number of partitions: [{listed}]; "
+                "topics joined with each other must be co-partitioned"
+            )
+        target = next(iter(user.values()), None)
+        if target is None:
+            target = max((counts[t] for t in topics if t in counts), default=None)
+        for t in topics:
+            if t in internal and not internal[t].partitions and target is not None:
+                counts[t] = target
 
 
 def changelog_config(topology: Topology, store: str, config: Mapping[str, Any]) -> dict[str, str]:

@@ -22,6 +22,7 @@ from strom.core.errors import FencedError, StromError
 from strom.core.types import TaskId
 from strom.runtime.collector import BufferingCollector
 from strom.runtime.config import EXACTLY_ONCE_V2
+from strom.runtime.global_task import GlobalTask
 from strom.runtime.state_manager import StateManager
 from strom.runtime.task import StreamTask
 from strom.runtime.topics import TopicPlan, plan_topics
@@ -84,12 +85,24 @@ class StreamWorker:
         self._stop = threading.Event()
         self.processed = 0
         self.started = False
+        self.global_task: GlobalTask | None = None
 
     # ---- start and stop ------------------------------------------------------------------------
     def start(self) -> None:
-        """Check topics, create internal ones, join the group."""
+        """Check topics, create internal ones, load global stores, join the group."""
         self.plan = plan_topics(self.topology, self.application_id, self.backend, self.config)
         self._partitions.update(self.plan.partitions)
+        if self.topology.global_store_names():
+            self.global_task = GlobalTask(
+                self.topology,
+                self.application_id,
+                self.config,
+                self.backend,
+                self.collector,
+                self.clock,
+                self.state_root / "global",
+            )
+            self.global_task.start()
         self._last_commit = self.clock()
         self.started = True
         self._heartbeat(force=True)
@@ -109,6 +122,8 @@ class StreamWorker:
                 self.commit()
             for tid in list(self.tasks):
                 self._close_task(tid, clean=True)
+            if self.global_task is not None:
+                self.global_task.close()
         finally:
             try:
                 self.backend.leave(self.group, self.member_id)
@@ -130,6 +145,8 @@ class StreamWorker:
     def run_once(self) -> bool:
         """Heartbeat, fetch, process, punctuate, maybe commit; True if records were processed."""
         self._heartbeat()
+        if self.global_task is not None:
+            self.global_task.poll()
         self._fetch()
         processed = 0
         for owned in self.tasks.values():
@@ -174,6 +191,8 @@ class StreamWorker:
         """Flush stores, then write outputs, changelogs and input offsets (atomically under
         exactly_once_v2)."""
         offsets: dict[TopicPartition, int] = {}
+        if self.global_task is not None:
+            self.global_task.flush()
         for owned in self.tasks.values():
             offsets.update(owned.task.prepare_commit())
         records = self.collector.drain()
@@ -263,7 +282,14 @@ class StreamWorker:
         pt = self.topology.build(self.application_id, self.config, tid.subtopology)
         state.prepare(pt.changelogs)
         task = StreamTask(
-            tid, pt, self.application_id, self.config, self.collector, self.clock, task_dir
+            tid,
+            pt,
+            self.application_id,
+            self.config,
+            self.collector,
+            self.clock,
+            task_dir,
+            self.global_task.stores if self.global_task is not None else None,
         )
         task.init_stores()
         state.restore(task.context, pt.changelogs)

@@ -99,6 +99,18 @@ class TopologyTestDriver:
         self._internal = set(processor_topology.repartition_topics)
         self._sources = set(processor_topology.sources)
         self._pending: deque[ConsumerRecord] = deque()
+        global_topology = topology.build(self.application_id, cfg, global_stores=True)
+        self._global_sources = set(global_topology.sources)
+        self.global_task = StreamTask(
+            TaskId(-1, -1),
+            global_topology,
+            self.application_id,
+            cfg,
+            _Collector(self),
+            self._clock,
+            self.state_root / self.application_id / "global",
+        )
+        self.global_task.initialize()
         task_id = TaskId(0, 0)
         self.task = StreamTask(
             task_id,
@@ -108,6 +120,7 @@ class TopologyTestDriver:
             _Collector(self),
             self._clock,
             self.state_root / self.application_id / str(task_id),
+            global_topology.stores,
         )
         self._key_default, self._value_default = default_serdes(cfg)
         self.task.initialize()
@@ -127,8 +140,12 @@ class TopologyTestDriver:
     ) -> TestInputTopic:
         """A topic to pipe records into; serdes default to the app's defaults (Json)."""
         self._check_open()
-        if name in self._internal or name not in self._sources:
-            known = sorted(t for t in self._sources if t not in self._internal)
+        if name not in self._global_sources and (
+            name in self._internal or name not in self._sources
+        ):
+            known = sorted(
+                t for t in self._sources | self._global_sources if t not in self._internal
+            )
             raise StromError(f"Unknown topic: {name!r}; the topology reads {known}")
         return TestInputTopic(
             self,
@@ -158,7 +175,14 @@ class TopologyTestDriver:
         self._check_open()
         offset = self._offsets.get(topic, 0)
         self._offsets[topic] = offset + 1
-        self.task.add_records([ConsumerRecord(topic, 0, offset, timestamp, key, value, headers)])
+        record = ConsumerRecord(topic, 0, offset, timestamp, key, value, headers)
+        if topic in self._global_sources:  # a global store's topic: update it right away
+            self.global_task.add_records([record])
+            while self.global_task.process():
+                pass
+            self.global_task.prepare_commit()
+            return
+        self.task.add_records([record])
         self._complete_all_processable_work()
 
     def advance_wall_clock_time(self, duration: int | timedelta) -> None:
@@ -208,7 +232,7 @@ class TopologyTestDriver:
 
     def get_state_store(self, name: str) -> Any:
         self._check_open()
-        store = self.task.topology.stores.get(name)
+        store = self.task.topology.stores.get(name) or self.global_task.topology.stores.get(name)
         if store is None:
             raise StoreError(
                 f"no state store named {name!r}; stores: {sorted(self.task.topology.stores)}"
@@ -267,6 +291,7 @@ class TopologyTestDriver:
         try:
             self._commit()
             self.task.close()
+            self.global_task.close()
         finally:
             self._closed = True
             if self._own_state_dir:

@@ -47,15 +47,19 @@ def resolve(serde: Serde[Any] | None, default: Serde[Any]) -> Serde[Any]:
 
 
 def build_processor_topology(
-    topology: Topology, application_id: str, config: Mapping[str, Any], subtopology: int | None
+    topology: Topology,
+    application_id: str,
+    config: Mapping[str, Any],
+    subtopology: int | None,
+    global_stores: bool = False,
 ) -> ProcessorTopology:
     topology.validate()
-    groups = topology.subtopologies()
+    groups = topology.global_groups() if global_stores else topology.subtopologies()
     if subtopology is None:
-        names = [n for g in groups for n in g]
+        names = [n for g in groups.values() for n in g]
     else:
-        if not 0 <= subtopology < len(groups):
-            raise TopologyError(f"no sub-topology {subtopology}; there are {len(groups)}")
+        if subtopology not in groups:
+            raise TopologyError(f"no sub-topology {subtopology}; there are {sorted(groups)}")
         names = groups[subtopology]
     selected = set(names)
     internal = topology.internal_topics

@@ -40,9 +40,12 @@ class NodeDescription:
 class SubtopologyDescription:
     id: int
     nodes: tuple[NodeDescription, ...]
+    is_global: bool = False
 
     def __str__(self) -> str:
         body = "".join(f"    {n}\n" for n in self.nodes)
+        if self.is_global:  # a global store: no tasks, and no blank line after it (as Kafka)
+            return f"Sub-topology: {self.id} for global store (will not generate tasks)\n{body}"
         return f"Sub-topology: {self.id}\n{body}\n"
 
 
@@ -67,7 +70,7 @@ def describe(topology: Topology) -> TopologyDescription:
         return tuple(sorted(names, key=lambda n: (-size(n), n)))
 
     subs = []
-    for i, group in enumerate(topology.subtopologies()):
+    for i, group, is_global in topology.node_groups():
         descs = []
         for name in order(group):
             d = nodes[name]
@@ -82,5 +85,5 @@ def describe(topology: Topology) -> TopologyDescription:
                     predecessors=order(d.parents),
                 )
             )
-        subs.append(SubtopologyDescription(i, tuple(descs)))
+        subs.append(SubtopologyDescription(i, tuple(descs), is_global))
     return TopologyDescription(tuple(subs))

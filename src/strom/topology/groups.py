@@ -28,7 +28,7 @@ def topic_groups(topology: Topology, application_id: str) -> list[TopicGroup]:
         return f"{application_id}-{topic}" if topic in internal else topic
 
     groups = []
-    for i, names in enumerate(topology.subtopologies()):
+    for i, names in topology.subtopologies().items():
         g = TopicGroup(i)
         for name in names:
             d = topology.nodes[name]

@@ -37,6 +37,7 @@ class NodeDef:
     topic_extractor: TopicNameExtractor | None = None
     partitioner: StreamPartitioner | None = None
     children: list[str] = field(default_factory=list)
+    is_global: bool = False
 
 
 @dataclass
@@ -53,6 +54,7 @@ class InternalTopic:
 class StoreDef:
     builder: StoreBuilder[Any, Any]
     processors: list[str] = field(default_factory=list)
+    is_global: bool = False
 
 
 def check_name(name: object, what: str) -> str:
@@ -82,6 +84,7 @@ class Topology:
         self.nodes: dict[str, NodeDef] = {}
         self.stores: dict[str, StoreDef] = {}
         self.internal_topics: dict[str, InternalTopic] = {}
+        self.copartition_groups: list[set[str]] = []
         self._source_topics: dict[str, str] = {}  # topic -> source node name
 
     # ---- the Processor API -------------------------------------------------------------
@@ -227,8 +230,9 @@ class Topology:
 
         return describe(self)
 
-    def subtopologies(self) -> list[list[str]]:
-        """Node names per sub-topology (connected by edges and shared stores), in order."""
+    def node_groups(self) -> list[tuple[int, list[str], bool]]:
+        """``(id, node names, is_global)`` per group of connected nodes (edges and shared
+        stores), numbered in the order their first node was added, as Kafka Streams does."""
         parent: dict[str, str] = {n: n for n in self.nodes}
 
         def find(x: str) -> str:
@@ -249,11 +253,64 @@ class Topology:
             for a, b in zip(s.processors, s.processors[1:], strict=False):
                 union(a, b)
         groups: dict[str, list[str]] = {}
-        for name in self.nodes:  # insertion order: sources of earlier sub-topologies come first
+        for name in self.nodes:  # insertion order
             groups.setdefault(find(name), []).append(name)
-        ordered = [g for g in groups.values() if any(self.nodes[n].kind == "source" for n in g)]
-        ordered += [g for g in groups.values() if g not in ordered]
-        return ordered
+        return [
+            (i, names, any(self.nodes[n].is_global for n in names))
+            for i, names in enumerate(groups.values())
+        ]
+
+    def subtopologies(self) -> dict[int, list[str]]:
+        """Node names of each sub-topology that makes tasks (global stores make none)."""
+        return {i: names for i, names, is_global in self.node_groups() if not is_global}
+
+    def global_groups(self) -> dict[int, list[str]]:
+        """Node names of each global store's group (read on every instance, no tasks)."""
+        return {i: names for i, names, is_global in self.node_groups() if is_global}
+
+    def add_global_store(
+        self,
+        store_builder: StoreBuilder[Any, Any],
+        source_name: str,
+        topic: str,
+        processor_name: str,
+        state_update_supplier: ProcessorSupplier,
+        key_serde: Serde[Any] | None = None,
+        value_serde: Serde[Any] | None = None,
+        timestamp_extractor: TimestampExtractor | None = None,
+    ) -> Topology:
+        """A store filled from every partition of ``topic`` on every instance, by the
+        processor ``state_update_supplier()`` makes; any processor may read it. The topic is
+        its changelog, so the builder must have logging disabled (as in Kafka Streams)."""
+        if not isinstance(store_builder, StoreBuilder):
+            raise TopologyError(f"add_global_store takes a store builder, got {store_builder!r}")
+        if store_builder.logging_enabled:
+            raise TopologyError(
+                f"global store {store_builder.name!r} must have logging disabled "
+                "(with_logging_disabled()): its topic is its changelog"
+            )
+        self.add_source(
+            source_name,
+            topic,
+            key_serde=key_serde,
+            value_serde=value_serde,
+            timestamp_extractor=timestamp_extractor,
+        )
+        self.nodes[source_name].is_global = True
+        self.add_processor(processor_name, state_update_supplier, source_name)
+        self.nodes[processor_name].is_global = True
+        self.add_state_store(store_builder, processor_name)
+        self.stores[store_builder.name].is_global = True
+        return self
+
+    def global_store_names(self) -> list[str]:
+        return [name for name, d in self.stores.items() if d.is_global]
+
+    def add_copartition_group(self, topics: set[str]) -> Topology:
+        """Topics that must have the same number of partitions (a join's inputs)."""
+        if len(topics) > 1:
+            self.copartition_groups.append(set(topics))
+        return self
 
     def source_topics(self) -> list[str]:
         return list(self._source_topics)
@@ -274,11 +331,15 @@ class Topology:
         application_id: str,
         config: Mapping[str, Any] | None = None,
         subtopology: int | None = None,
+        global_stores: bool = False,
     ) -> Any:
-        """Fresh nodes and stores for one task (all sub-topologies unless one is named)."""
+        """Fresh nodes and stores for one task (all sub-topologies unless one is named), or
+        for the global stores (``global_stores=True``)."""
         from strom.topology.build import build_processor_topology
 
-        return build_processor_topology(self, application_id, config or {}, subtopology)
+        return build_processor_topology(
+            self, application_id, config or {}, subtopology, global_stores
+        )
 
     # ---- helpers ---------------------------------------------------------------------------
     def _check_new(self, name: str, what: str) -> None:
