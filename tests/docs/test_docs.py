@@ -21,8 +21,10 @@ docs/dev/ holds developer notes and is not run):
 - ``<!-- skip: next -->`` before a block (or ``<!-- skip: start -->`` ... ``<!-- skip: end -->``
   around several) does not run it: Sybil's skip directive. Only joins.md may skip (its API is
   being built); a skip anywhere else fails the suite.
-- Blocks in any other language (bash, sh, java, mermaid, ...) are shown, not run: use them for
-  commands that do not end (``strom run``) or need what a test cannot have.
+- A ```` ```mermaid ```` block (a drawn topology) must be a copy of the output shown by the
+  python or console block before it (``strom describe --format mermaid``).
+- Blocks in any other language (bash, sh, java, ...) are shown, not run: use them for commands
+  that do not end (``strom run``) or need what a test cannot have.
 
 After a page, no App it started may still be running.
 """
@@ -138,8 +140,19 @@ def run_console(example: Example) -> str | None:
     return None
 
 
+def check_drawing(example: Example) -> str | None:
+    drawing, shown, line = example.parsed
+    if shown is not None and _normalized(drawing) in _normalized(shown):
+        return None
+    return (
+        f"the mermaid block at line {line} is not what the command or python block before it "
+        "prints: copy that output into it"
+    )
+
+
 def parse_page(document: Document) -> list[Region]:
-    """Regions for python blocks (with the text block after each) and console blocks."""
+    """Regions for python blocks (with the text block after each), console blocks, and
+    mermaid blocks (each must be a copy of the output shown just before it)."""
     # start, end, language, source, line, title
     found: list[tuple[int, int, str, str, int, str | None]] = []
     for region in FENCES(document):
@@ -161,6 +174,7 @@ def parse_page(document: Document) -> list[Region]:
         found.append((region.start, region.end, "python", region.lexemes["source"], line, None))
     found.sort()
     regions: list[Region] = []
+    shown: str | None = None  # the output of the last python or console block
     i = 0
     while i < len(found):
         start, end, language, source, line, title = found[i]
@@ -170,9 +184,13 @@ def parse_page(document: Document) -> list[Region]:
             if after and after[2] == "text" and not document.text[end : after[0]].strip():
                 block.expected, end = after[3], after[1]
                 i += 1
+            shown = block.expected
             regions.append(Region(start, end, block, run_python))
         elif language == "console":
             regions.append(Region(start, end, Block("console", source, line), run_console))
+            shown = source
+        elif language == "mermaid":
+            regions.append(Region(start, end, (source, shown, line), check_drawing))
         i += 1
     return regions
 

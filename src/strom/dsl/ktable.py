@@ -23,6 +23,7 @@ from strom.dsl.ops.table import (
     TableSourceSupplier,
     TableToStreamProcessor,
 )
+from strom.dsl.ops.table_join import TableJoinMergeSupplier
 from strom.dsl.ops.window_aggregate import SessionAggregateSupplier, WindowAggregateSupplier
 from strom.dsl.stores import materialize, materialize_buffer
 from strom.serdes.coerce import serde_for
@@ -91,6 +92,13 @@ class KTable:
                 self._materialize_source()
             s.send_old_values = True
         elif isinstance(s, AGGREGATES) or hasattr(s, "suppliers"):  # cogroups too
+            s.send_old_values = True
+        elif isinstance(s, TableJoinMergeSupplier):
+            if s.store_name is None:  # old values come from both sides' parents
+                for parent in self._join_parents:
+                    parent._enable_send_old_values(force)
+                for side in s.sides:
+                    side.send_old_values = True
             s.send_old_values = True
         elif isinstance(s, SuppressSupplier):
             assert self._parent is not None
@@ -267,6 +275,73 @@ class KTable:
         )
         return KGroupedTable(
             self._builder, node, serde_for(key_serde), serde_for(value_serde), name
+        )
+
+    # ---- joins ------------------------------------------------------------------------------
+    def join(
+        self,
+        other: KTable,
+        *args: Any,
+        store: str | None = None,
+        name: str | None = None,
+        value_serde: Any = None,
+    ) -> KTable:
+        """Inner join with another table on the key: ``join(other, joiner)``; or the
+        foreign-key join ``join(other, foreign_key_extractor, joiner)`` (KIP-213)."""
+        return self._join("join", other, args, store, name, value_serde, False, False)
+
+    def left_join(
+        self,
+        other: KTable,
+        *args: Any,
+        store: str | None = None,
+        name: str | None = None,
+        value_serde: Any = None,
+    ) -> KTable:
+        """Every row of this table, joined with the other's row or None."""
+        return self._join("left_join", other, args, store, name, value_serde, True, False)
+
+    def outer_join(
+        self,
+        other: KTable,
+        joiner: Any,
+        store: str | None = None,
+        name: str | None = None,
+        value_serde: Any = None,
+    ) -> KTable:
+        """Rows of either table, joined with the other's row or None."""
+        return self._join("outer_join", other, (joiner,), store, name, value_serde, True, True)
+
+    def _join(
+        self,
+        op: str,
+        other: Any,
+        args: tuple[Any, ...],
+        store: str | None,
+        name: str | None,
+        value_serde: Any,
+        left_outer: bool,
+        right_outer: bool,
+    ) -> KTable:
+        if not isinstance(other, KTable):
+            raise TopologyError(f"KTable.{op}() joins with another KTable, got {other!r}")
+        if len(args) == 2:
+            from strom.dsl.fk_join import foreign_key_join
+
+            if right_outer:
+                raise TopologyError("a foreign-key join is inner or left, not outer")
+            return foreign_key_join(
+                self, other, args[0], args[1], op, store, name, value_serde, left_outer
+            )
+        if len(args) != 1:
+            raise TopologyError(
+                f"KTable.{op}() takes (other, joiner) or (other, "
+                f"foreign_key_extractor, joiner); got {len(args) + 1} arguments"
+            )
+        from strom.dsl.table_joins import table_table_join
+
+        return table_table_join(
+            self, other, args[0], op, store, name, value_serde, left_outer, right_outer
         )
 
     def suppress(self, suppressed: Suppressed, name: str | None = None) -> KTable:

@@ -58,6 +58,7 @@ class TaskContext:
         self.wall_punctuations = PunctuationQueue()
         self.commit_requested = False
         self.registered: dict[str, tuple[StateStore, RestoreCallback]] = {}
+        self.shared: dict[str, Any] = {}  # per-task objects processors share (join time)
         self.metrics: Any = None  # the task's counters (dropped records, ...)
         # the record context: where the record being processed came from, and its timestamp
         self.topic: str | None = None
@@ -155,6 +156,11 @@ class NodeProcessorContext(NodeContext):
     @property
     def current_node(self) -> ProcessorNode:
         return self._node
+
+    @property
+    def shared_state(self) -> dict[str, Any]:
+        """Objects the processors of one task share (e.g. the two sides of a join)."""
+        return self.task.shared
 
     def record_metadata(self) -> RecordMetadata | None:
         t = self.task

@@ -59,3 +59,34 @@ class MapValuesGetter(ValueGetterSupplier):
             return None if vt is None else ValueAndTimestamp(mapper(vt.value), vt.timestamp)
 
         return get
+
+
+class JoinGetter(ValueGetterSupplier):
+    """The current value of a table-table join that is not materialized."""
+
+    def __init__(
+        self,
+        left: ValueGetterSupplier,
+        right: ValueGetterSupplier,
+        joiner: Callable[[Any, Any], Any],
+        left_outer: bool,
+        right_outer: bool,
+    ) -> None:
+        self.left, self.right, self.joiner = left, right, joiner
+        self.left_outer, self.right_outer = left_outer, right_outer
+        self.store_names = tuple(dict.fromkeys(left.store_names + right.store_names))
+
+    def get(self, context: Any) -> Callable[[Any], ValueAndTimestamp[Any] | None]:
+        left, right = self.left.get(context), self.right.get(context)
+        joiner, left_outer, right_outer = self.joiner, self.left_outer, self.right_outer
+
+        def get(key: Any) -> ValueAndTimestamp[Any] | None:
+            lv, rv = left(key), right(key)
+            if (lv is None and not right_outer) or (rv is None and not left_outer):
+                return None
+            if lv is None and rv is None:
+                return None
+            ts = max(lv.timestamp if lv else -1, rv.timestamp if rv else -1)
+            return ValueAndTimestamp(joiner(lv.value if lv else None, rv.value if rv else None), ts)
+
+        return get
