@@ -44,6 +44,15 @@ def find_layer(store: Any, kind: type) -> Any:
     return None
 
 
+def _resolve(serde: Any, default: Any, key_default: Any, value_default: Any) -> Any:
+    """A store serde that wraps "the default" gets it (or both, with ``with_defaults``)."""
+    if serde is None:
+        return default
+    if hasattr(serde, "with_defaults"):
+        return serde.with_defaults(key_default, value_default)
+    return serde.with_default(default)
+
+
 def _default_serde() -> Serde[Any]:
     """The project's default serde (Json), or Bytes where Json is not available."""
     return getattr(_serdes, "Json", _serdes.Bytes)()
@@ -98,14 +107,12 @@ class MeteredKeyValueStore(KeyValueStore[K, V], Generic[K, V]):
         self._topic = context.changelog_topic(self.name)
         key_serde, value_serde = self._given_serdes
         configs = context.app_configs
+        key_default = _serdes.serde_for(configs.get("default.key.serde"), _default_serde())
+        value_default = _serdes.serde_for(configs.get("default.value.serde"), _default_serde())
         if key_serde is None or hasattr(key_serde, "with_default"):
-            default = _serdes.serde_for(configs.get("default.key.serde"), _default_serde())
-            self.key_serde = default if key_serde is None else key_serde.with_default(default)
+            self.key_serde = _resolve(key_serde, key_default, key_default, value_default)
         if value_serde is None or hasattr(value_serde, "with_default"):
-            default = _serdes.serde_for(configs.get("default.value.serde"), _default_serde())
-            self._set_value_serde(
-                default if value_serde is None else value_serde.with_default(default)
-            )
+            self._set_value_serde(_resolve(value_serde, value_default, key_default, value_default))
         self.wrapped.init(context, root)
         self._bind()
         context.register(root, self._restore)

@@ -38,10 +38,18 @@ def default_serdes(config: Mapping[str, Any]) -> tuple[Serde[Any], Serde[Any]]:
     )
 
 
-def resolve(serde: Serde[Any] | None, default: Serde[Any]) -> Serde[Any]:
-    """``serde``, or the default; serdes that wrap "the default" (``with_default``) get it."""
+def resolve(
+    serde: Serde[Any] | None,
+    default: Serde[Any],
+    defaults: tuple[Serde[Any], Serde[Any]] | None = None,
+) -> Serde[Any]:
+    """``serde``, or the default; serdes that wrap "the default" get it (``with_default``),
+    or both the key and value defaults (``with_defaults``)."""
     if serde is None:
         return default
+    with_defaults = getattr(serde, "with_defaults", None)
+    if with_defaults is not None and defaults is not None:
+        return with_defaults(*defaults)
     with_default = getattr(serde, "with_default", None)
     return with_default(default) if with_default is not None else serde
 
@@ -78,8 +86,8 @@ def build_processor_topology(
             node = SourceNode(
                 name,
                 tuple(decorate(t) for t in d.topics),
-                resolve(d.key_serde, key_default),
-                resolve(d.value_serde, value_default),
+                resolve(d.key_serde, key_default, (key_default, value_default)),
+                resolve(d.value_serde, value_default, (key_default, value_default)),
                 d.timestamp_extractor,
             )
             for t in node.topics:  # type: ignore[attr-defined]
@@ -94,8 +102,8 @@ def build_processor_topology(
                 name,
                 decorate(d.topic) if d.topic else None,
                 d.topic_extractor,
-                resolve(d.key_serde, key_default),
-                resolve(d.value_serde, value_default),
+                resolve(d.key_serde, key_default, (key_default, value_default)),
+                resolve(d.value_serde, value_default, (key_default, value_default)),
                 d.partitioner,
             )
             pt.sinks.append(node)
