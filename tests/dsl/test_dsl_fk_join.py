@@ -20,7 +20,7 @@ def run(kind, steps, extractor=fk_of):
     b = StreamsBuilder()
     left = b.table("lhs", key_serde=S, value_serde=S)
     right = b.table("rhs", key_serde=S, value_serde=S)
-    getattr(left, kind)(right, extractor, lambda l, r: f"({l},{r})").to_stream().to(
+    getattr(left, kind)(right, extractor, lambda lv, rv: f"({lv},{rv})").to_stream().to(
         "out", key_serde=S, value_serde=S
     )
     got = []
