@@ -10,8 +10,9 @@ docs/dev/ holds developer notes and is not run):
 - A python block titled ``title="NAME.py"`` (how Material shows a file name) is also saved as
   ``NAME.py`` in that directory before it runs, for the commands that follow (``strom describe
   NAME.py``).
-- A ```` ```text ```` block directly after a python block (nothing but blank lines between) is
-  the exact standard output of that block. ``...`` in it matches anything (doctest's ELLIPSIS);
+- A ```` ```text ```` block directly after a python block (nothing but blank lines between, or
+  the opening line of an admonition such as ``??? success "Answer"``) is the exact standard
+  output of that block. ``...`` in it matches anything (doctest's ELLIPSIS);
   trailing whitespace is ignored.
 - A ```` ```console ```` block runs too: each ``$ `` line is a shell command (run in the page's
   directory, with this virtualenv's ``strom`` first on PATH and no ``STROM_BROKER``), and the
@@ -63,6 +64,9 @@ FENCES = RawFencedCodeBlockLexer(
     mapping={"language": "language", "attributes": "attributes", "source": "source"},
 )
 TITLE = re.compile(r'title="([^"]+\.py)"')
+#: Lines that may stand between a python block and its output: blank lines, and the opening
+#: line of a Material admonition (``??? success "Answer"``), so an answer can hide the output.
+ADMONITION = re.compile(r"^[ \t]*(?:\?\?\?\+?|!!!)[ \t].*$", re.MULTILINE)
 HIDDEN = DirectiveInHTMLCommentLexer(directive="invisible-code-block", arguments="python")
 CHECKER = doctest.OutputChecker()
 
@@ -181,7 +185,8 @@ def parse_page(document: Document) -> list[Region]:
         if language == "python":
             block = Block("python", source, line, filename=title)
             after = found[i + 1] if i + 1 < len(found) else None
-            if after and after[2] == "text" and not document.text[end : after[0]].strip():
+            between = ADMONITION.sub("", document.text[end : after[0]]) if after else ""
+            if after and after[2] == "text" and not between.strip():
                 block.expected, end = after[3], after[1]
                 i += 1
             shown = block.expected

@@ -71,3 +71,24 @@ def test_ex5_sessions_close_after_five_quiet_minutes():
         {"user_id": "ann", "start": 350, "end": 400, "count": 2},
         {"user_id": "bob", "start": 900, "end": 900, "count": 1},
     ]
+
+
+def test_ex3b_clicks_join_the_impressions_before_them():
+    ex3b = importlib.import_module("ex3b_click_attribution")
+    with TopologyTestDriver(ex3b.topology(), {"application.id": "ex3b"}) as d:
+        shown = d.create_input_topic("impressions", S, J)
+        clicked = d.create_input_topic("clicks", S, J)
+        for at, ad in [(0, "ad-1"), (1_000, "ad-2"), (2_000, "ad-1")]:
+            shown.pipe_input(ad, {"ad": ad, "at": at}, timestamp=at)
+        clicked.pipe_input("ad-1", {"user": "ann", "at": 4_000}, timestamp=4_000)
+        clicked.pipe_input("ad-2", {"user": "bob", "at": 12_000}, timestamp=12_000)  # too late
+        shown.pipe_input("ad-3", {"ad": "ad-3", "at": 30_000}, timestamp=30_000)
+        attributed = d.create_output_topic("attributed-clicks", S, J).read_records_to_list()
+        outcomes = d.create_output_topic("impression-outcomes", S, J).read_records_to_list()
+    assert [(r.key, r.value, r.timestamp) for r in attributed] == [
+        ("ad-1", {"ad": "ad-1", "user": "ann", "delay_ms": 4000}, 4000),
+        ("ad-1", {"ad": "ad-1", "user": "ann", "delay_ms": 2000}, 4000),
+    ]
+    assert [(r.key, r.value["clicked"], r.timestamp) for r in outcomes] == [
+        ("ad-1", True, 4000), ("ad-1", True, 4000), ("ad-2", False, 1000),
+    ]
