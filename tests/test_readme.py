@@ -19,3 +19,4 @@ def test_readme_python_blocks_run(capsys, tmp_path, monkeypatch):
     assert "{'hello': 2, 'world': 1}\n" in out
     assert "[('hello', 1), ('world', 1), ('hello', 2)]\n2\n" in out
     assert "clicks-per-minute" in str(namespace["builder"].build().describe())
+    assert "(stores: [users])" in str(namespace["joins"].build().describe())
