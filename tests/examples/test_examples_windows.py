@@ -90,5 +90,7 @@ def test_ex3b_clicks_join_the_impressions_before_them():
         ("ad-1", {"ad": "ad-1", "user": "ann", "delay_ms": 2000}, 4000),
     ]
     assert [(r.key, r.value["clicked"], r.timestamp) for r in outcomes] == [
-        ("ad-1", True, 4000), ("ad-1", True, 4000), ("ad-2", False, 1000),
+        ("ad-1", True, 4000),
+        ("ad-1", True, 4000),
+        ("ad-2", False, 1000),
     ]

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "default.timestamp.extractor": None,
     "default.value.serde": None,
     "deserialization.exception.handler": "log_and_fail",
+    "errors.dead.letter.queue.topic.name": None,
     "heartbeat.interval.ms": 500,
     "max.poll.records": 1000,
     "max.task.idle.ms": 0,
@@ -97,7 +98,6 @@ CLIENT_PREFIXES = (
 )
 
 GUARANTEES = (AT_LEAST_ONCE, EXACTLY_ONCE_V2)
-HANDLERS = ("log_and_fail", "log_and_continue")
 
 
 def _int(config: Mapping[str, Any], key: str, minimum: int = 0) -> int:
@@ -165,11 +165,14 @@ def streams_config(config: Mapping[str, Any]) -> dict[str, Any]:
         "heartbeat.interval.ms",
     ):
         cfg[key] = _int(cfg, key, 1)
-    if cfg["deserialization.exception.handler"] not in HANDLERS:
-        raise ConfigError(
-            f"deserialization.exception.handler must be one of {HANDLERS}, "
-            f"got {cfg['deserialization.exception.handler']!r}"
-        )
+    from strom.runtime.errors import handler_choice
+
+    for key in (
+        "deserialization.exception.handler",
+        "processing.exception.handler",
+        "production.exception.handler",
+    ):
+        handler_choice(cfg, key)
     if cfg["auto.offset.reset"] not in ("earliest", "latest"):
         raise ConfigError(
             f"auto.offset.reset must be 'earliest' or 'latest', got {cfg['auto.offset.reset']!r}"

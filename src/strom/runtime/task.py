@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from strom.core.errors import (
-    ConfigError,
     DeserializationError,
     SerializationError,
     StreamsError,
@@ -25,6 +24,7 @@ from strom.core.types import TaskId
 from strom.processor.record import Record, make_record
 from strom.processor.timestamps import FailOnInvalidTimestamp, timestamp_extractor
 from strom.runtime.context import NodeProcessorContext, TaskContext, failed_node
+from strom.runtime.errors import ErrorHandlers
 from strom.topology.build import ProcessorTopology
 from strom.topology.nodes import RecordCollector, SourceNode
 
@@ -83,13 +83,8 @@ class StreamTask:
         self._default_extractor = None if spec is None else timestamp_extractor(spec)
         self._initialized = False
         self._closed = False
-        handler = config.get("deserialization.exception.handler", "log_and_fail")
-        if handler not in ("log_and_fail", "log_and_continue"):
-            raise ConfigError(
-                "deserialization.exception.handler must be 'log_and_fail' or "
-                f"'log_and_continue', got {handler!r}"
-            )
-        self._continue_on_bad_input = handler == "log_and_continue"
+        self.errors = ErrorHandlers(config, collector, self.metrics, task_id)
+
         self.commit_needed = False
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -186,14 +181,19 @@ class StreamTask:
         self.commit_needed = True
         try:
             source.process(record)
+        except SerializationError as e:  # a sink could not write the record
+            if not self.errors.handle("production", raw, e, "serializing at a sink"):
+                raise
         except StromError:
             raise
         except Exception as e:
-            raise StreamsError(
-                f"exception in processor {failed_node(e) or source.name!r} of task {self.id} "
-                f"while processing a record from topic={raw.topic!r} partition={raw.partition} "
-                f"offset={raw.offset}: {type(e).__name__}: {e}"
-            ) from e
+            node = failed_node(e) or source.name
+            if not self.errors.handle("processing", raw, e, f"processor {node!r}"):
+                raise StreamsError(
+                    f"exception in processor {node!r} of task {self.id} while processing a "
+                    f"record from topic={raw.topic!r} partition={raw.partition} "
+                    f"offset={raw.offset}: {type(e).__name__}: {e}"
+                ) from e
         return True
 
     def _deserialize(self, source: SourceNode, raw: ConsumerRecord) -> Record[Any, Any] | None:
@@ -241,19 +241,14 @@ class StreamTask:
 
     def _bad_input(self, raw: ConsumerRecord, part: str, serde: Any, e: Exception) -> None:
         msg = f"cannot deserialize the {part} with {serde!r}: {e}"
-        if self._continue_on_bad_input:
-            self.metrics.skipped_deserialization += 1
-            log.warning(
-                "skipping record topic=%s partition=%s offset=%s: %s",
-                raw.topic,
-                raw.partition,
-                raw.offset,
-                msg,
-            )
-            return None
-        raise DeserializationError(
+        error = DeserializationError(
             msg, topic=raw.topic, partition=raw.partition, offset=raw.offset
-        ) from e
+        )
+        error.__cause__ = e
+        if self.errors.handle("deserialization", raw, error, f"the {part}"):
+            self.metrics.skipped_deserialization += 1
+            return None
+        raise error from e
 
     # ---- punctuation ------------------------------------------------------------------------
     def maybe_punctuate_stream_time(self) -> bool:

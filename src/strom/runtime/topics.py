@@ -49,8 +49,10 @@ def plan_topics(
             f"the topology reads topics that do not exist: {missing}; create them first "
             "(strom topics create NAME --partitions N, or strom.Client(url).create_topic)"
         )
+    dlq = config.get("errors.dead.letter.queue.topic.name")
     outputs = sorted(
         {t for g in groups for t in g.sinks if t not in internal and t not in existing}
+        | ({dlq} if dlq and dlq not in existing else set())
     )
     if outputs:
         raise UnknownTopicError(
