@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from strom.backends.api import DEFAULT_BROKER
@@ -16,6 +16,9 @@ from strom.runtime.worker import StreamWorker
 from strom.topology.topology import Topology
 
 log = logging.getLogger("strom.app")
+
+REPLACE = frozenset({"replace_thread", "replace_worker"})
+SHUTDOWN = frozenset({"shutdown_client", "shutdown_application"})
 
 
 def options_to_config(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -57,6 +60,7 @@ class App(StreamsBuilder):
         self._running: StreamWorker | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
+        self._uncaught: Callable[[BaseException], str] | None = None
 
     @property
     def topology(self) -> Topology:
@@ -94,11 +98,10 @@ class App(StreamsBuilder):
             for sig in (signal.SIGINT, signal.SIGTERM):
                 previous[sig] = signal.signal(sig, lambda *_: worker.stop())
         try:
-            worker.run()
+            self._run_replacing(worker)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            worker.backend.close()
             self._running = None
 
     def start(self) -> None:
@@ -111,17 +114,47 @@ class App(StreamsBuilder):
 
         def target() -> None:
             try:
-                worker.run()
+                self._run_replacing(worker)
             except BaseException as e:
                 self._error = e
                 log.exception("App %s stopped with an error", self.application_id)
-            finally:
-                worker.backend.close()
 
         self._thread = threading.Thread(
             target=target, name=f"strom-{self.application_id}", daemon=True
         )
         self._thread.start()
+
+    def set_uncaught_exception_handler(self, handler: Callable[[BaseException], str]) -> None:
+        """What to do when processing fails: ``handler(error)`` returns ``"replace_thread"``
+        (start a fresh worker from the last commit; Kafka's REPLACE_THREAD) or
+        ``"shutdown_client"`` / ``"shutdown_application"`` (stop with the error, the default).
+        """
+        if not callable(handler):
+            raise ConfigError(f"the uncaught exception handler must be callable, got {handler!r}")
+        self._uncaught = handler
+
+    def _run_replacing(self, worker: StreamWorker) -> None:
+        """Run ``worker``; on an error, replace it if the handler says so, else re-raise."""
+        while True:
+            try:
+                worker.run()
+                return
+            except Exception as e:
+                decision = self._uncaught(e) if self._uncaught is not None else "shutdown_client"
+                if decision not in REPLACE | SHUTDOWN:
+                    raise ConfigError(
+                        f"the uncaught exception handler returned {decision!r}; return one of "
+                        f"{sorted(REPLACE | SHUTDOWN)}"
+                    ) from e
+                if decision in SHUTDOWN or worker.stopping:
+                    raise
+                log.warning(
+                    "App %s: replacing the worker after an error: %s", self.application_id, e
+                )
+            finally:
+                worker.backend.close()
+            worker = self._worker()  # starts again from the last commit
+            self._running = worker
 
     def close(self, timeout: float | None = 30.0) -> None:
         """Stop processing, commit and close; re-raises an error that stopped the app."""

@@ -109,3 +109,36 @@ def test_production_errors_can_be_skipped():
 def test_unknown_handler_names_are_config_errors():
     with pytest.raises(ConfigError, match=r"processing\.exception\.handler must be one of"):
         _driver({"processing.exception.handler": "ignore"})
+
+
+def test_uncaught_exception_handler_can_replace_the_worker(tmp_path):
+    """A failure the handler answers with "replace_thread": a fresh worker resumes from the
+    last commit (here the failing record is retried, and fails once only)."""
+    broker = f"memory://errors-{next(_names)}"
+    failures: list[str] = []
+
+    def flaky(v: str) -> str:
+        if v == "boom" and not failures:
+            failures.append(v)
+            raise RuntimeError("transient")
+        return v.upper()
+
+    with strom.Client(broker) as client:
+        client.create_topic("in")
+        client.create_topic("out")
+        for v in ("a", "boom", "c"):
+            client.produce("in", v, key="k", key_serde=S, value_serde=S)
+        app = strom.App("replace", broker=broker, state_dir=str(tmp_path), commit_interval_ms=10)
+        app.stream("in", key_serde=S, value_serde=S).map_values(flaky).to(
+            "out", key_serde=S, value_serde=S
+        )
+        seen: list[BaseException] = []
+        app.set_uncaught_exception_handler(lambda e: seen.append(e) or "replace_thread")
+        app.start()
+        try:
+            wait_for(lambda: "C" in [r.value for r in client.read("out", S, S)])
+        finally:
+            app.close()
+        values = [r.value for r in client.read("out", S, S)]
+    assert values[-2:] == ["BOOM", "C"] and values.count("BOOM") == 1
+    assert len(seen) == 1 and "transient" in str(seen[0])

@@ -115,13 +115,21 @@ class StreamWorker:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
-    def close(self) -> None:
-        """Commit, close every task cleanly (checkpoints written) and leave the group."""
+    def close(self, clean: bool = True) -> None:
+        """Commit, close every task cleanly (checkpoints written) and leave the group; after
+        an error (``clean=False``), close without committing what was not committed."""
         try:
-            if self.tasks:
+            if clean and self.tasks:
                 self.commit()
             for tid in list(self.tasks):
-                self._close_task(tid, clean=True)
+                try:
+                    self._close_task(tid, clean=clean)
+                except Exception as e:
+                    if clean:
+                        raise
+                    log.warning("task %s: error while closing after a failure: %s", tid, e)
+            if not clean:
+                self.collector.drain()  # outputs of the failed, uncommitted work
             if self.global_task is not None:
                 self.global_task.close()
         finally:
@@ -138,8 +146,10 @@ class StreamWorker:
             while not self._stop.is_set() and not (until is not None and until()):
                 if not self.run_once():
                     self._stop.wait(int(self.config["poll.ms"]) / 1000 / 10)
-        finally:
-            self.close()
+        except BaseException:
+            self.close(clean=False)
+            raise
+        self.close()
 
     # ---- the loop --------------------------------------------------------------------------------
     def run_once(self) -> bool:
