@@ -124,6 +124,24 @@ class App(StreamsBuilder):
         )
         self._thread.start()
 
+    # ---- interactive queries ------------------------------------------------------------
+    def store(self, name: str) -> Any:
+        """A read-only view of state store ``name`` on this instance, across its tasks:
+        key-value ``get/range/all``, window ``fetch(key, time_from, time_to)``, session
+        ``fetch(key)`` (Kafka's ``KafkaStreams.store``)."""
+        worker = self._running
+        if worker is None:
+            raise StromError(f"App {self.application_id!r} is not running: start() it first")
+        return worker.store(name)
+
+    def query_metadata_for_key(self, store: str, key: Any) -> Any:
+        """Which instance holds ``key`` of ``store``: ``KeyQueryMetadata(active_host
+        (its application.server), partition, member)``."""
+        worker = self._running
+        if worker is None:
+            raise StromError(f"App {self.application_id!r} is not running: start() it first")
+        return worker.key_metadata(store, key)
+
     def set_uncaught_exception_handler(self, handler: Callable[[BaseException], str]) -> None:
         """What to do when processing fails: ``handler(error)`` returns ``"replace_thread"``
         (start a fresh worker from the last commit; Kafka's REPLACE_THREAD) or

@@ -58,7 +58,8 @@ def test_site_builds_strict(tmp_path: Path) -> None:
     assert (site / "getting-started" / "index.html").is_file()
     assert '<pre class="mermaid">' in (site / "architecture" / "index.html").read_text()
     reference = (site / "reference" / "strom" / "index.html").read_text()
-    assert "StreamsBuilder" in reference and "of_size_with_no_grace" in (
-        site / "reference" / "windows" / "index.html"
-    ).read_text()
+    assert (
+        "StreamsBuilder" in reference
+        and "of_size_with_no_grace" in (site / "reference" / "windows" / "index.html").read_text()
+    )
     assert not (site / "dev").exists(), "docs/dev/ holds developer notes, not site pages"

@@ -17,12 +17,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from strom.backends.api import Backend, TopicPartition
-from strom.core.errors import FencedError, StromError
+from strom.backends.api import Backend, ProducerRecord, TopicPartition
+from strom.core.errors import FencedError, StoreError, StromError
+from strom.core.partitioner import partition_for_key
 from strom.core.types import TaskId
 from strom.runtime.collector import BufferingCollector
 from strom.runtime.config import EXACTLY_ONCE_V2
 from strom.runtime.global_task import GlobalTask
+from strom.runtime.queries import KeyQueryMetadata, plain, view_for
 from strom.runtime.state_manager import StateManager
 from strom.runtime.task import StreamTask
 from strom.runtime.topics import TopicPlan, plan_topics
@@ -86,6 +88,8 @@ class StreamWorker:
         self.processed = 0
         self.started = False
         self.global_task: GlobalTask | None = None
+        self.members: list[str] = []  # the group's members, sorted (partition p: p % len)
+        self.servers: dict[str, str] = {}  # member -> application.server
 
     # ---- start and stop ------------------------------------------------------------------------
     def start(self) -> None:
@@ -246,6 +250,8 @@ class StreamWorker:
         )
         if m.generation != self.generation:
             members = sorted(set(m.members) | {self.member_id})
+            self.members = members
+            self._publish_server()
             me, n = members.index(self.member_id), len(members)
             assert self.plan is not None
             mine = {p for p in range(self.plan.max_partitions) if p % n == me}
@@ -265,6 +271,26 @@ class StreamWorker:
         if m.synced and m.generation == self.generation and self._pending():
             for tid in self._pending():
                 self._open_task(tid)
+
+    def _publish_server(self) -> None:
+        """Tell the other instances where this one answers queries (``application.server``),
+        through ``<application.id>-instances``, and learn theirs."""
+        topic = f"{self.application_id}-instances"
+        server = str(self.config.get("application.server") or "")
+        try:
+            self.backend.create_topic(topic, 1, {"cleanup.policy": "compact"}, exist_ok=True)
+            if server:
+                self.backend.produce(
+                    [ProducerRecord(topic, self.member_id.encode(), server.encode(), wall_ms())]
+                )
+            offset = self.backend.offsets(topic, 0)[0]
+            while batch := self.backend.fetch(topic, 0, offset, 1000):
+                for r in batch:
+                    if r.key is not None:
+                        self.servers[r.key.decode()] = (r.value or b"").decode()
+                offset = batch[-1].offset + 1
+        except StromError as e:
+            log.warning("could not share application.server: %s", e)
 
     def _pending(self) -> list[TaskId]:
         """Tasks assigned to this member that it has not opened yet."""
@@ -316,6 +342,56 @@ class StreamWorker:
                 owned.next_offsets[tp] = end if reset_latest else begin
         self.tasks[tid] = owned
         log.info("task %s: started (restored %s records)", tid, state.restored)
+
+    # ---- interactive queries --------------------------------------------------------------
+    def local_stores(self, name: str) -> list[Any]:
+        """The store ``name`` of every task this instance runs now (plain values)."""
+        if self.global_task is not None and name in self.global_task.stores:
+            return [plain(self.global_task.stores[name])]
+        return [
+            plain(o.task.topology.stores[name])
+            for o in list(self.tasks.values())
+            if name in o.task.topology.stores
+        ]
+
+    def store(self, name: str) -> Any:
+        """A read-only view of store ``name`` across this instance's tasks."""
+        if name not in self.topology.stores:
+            raise StoreError(
+                f"no state store named {name!r}; stores: {sorted(self.topology.stores)}"
+            )
+        stores = self.local_stores(name)
+        sample = stores[0] if stores else self.topology.stores[name].builder.build()
+        return view_for(name, sample, lambda: self.local_stores(name))
+
+    def key_metadata(self, store: str, key: Any) -> KeyQueryMetadata:
+        """Which partition (and so which instance) holds ``key`` of ``store``."""
+        assert self.plan is not None
+        group = next(
+            (
+                g
+                for g in self.plan.groups
+                if store in g.topics.changelogs
+                or any(
+                    store in self.topology.nodes[n].stores
+                    for n in self.topology.subtopologies()[g.id]
+                )
+            ),
+            None,
+        )
+        if group is None:
+            raise StoreError(f"no state store named {store!r} in any sub-topology")
+        builder = self.topology.stores[store].builder
+        serde = getattr(builder, "key_serde", None)
+        if serde is None:
+            from strom.topology.build import default_serdes
+
+            serde = default_serdes(self.config)[0]
+        data = serde.serialize(self.application_id, key) or b""
+        partition = partition_for_key(data, group.partitions)
+        members = self.members or [self.member_id]
+        member = members[partition % len(members)]
+        return KeyQueryMetadata(self.servers.get(member), partition, member)
 
     def _fenced(self, error: FencedError) -> None:
         """This member lost its tasks (it was a zombie): drop their uncommitted work and
