@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from strom.agents import FaustMixin
 from strom.backends.api import DEFAULT_BROKER
 from strom.core.errors import ConfigError, StromError
 from strom.dsl.builder import StreamsBuilder
@@ -26,7 +27,7 @@ def options_to_config(options: Mapping[str, Any]) -> dict[str, Any]:
     return {k.replace("_", "."): v for k, v in options.items()}
 
 
-class App(StreamsBuilder):
+class App(FaustMixin, StreamsBuilder):
     """A stream-processing application: build with the DSL, then ``run()``.
 
     >>> import strom
