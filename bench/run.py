@@ -1,9 +1,11 @@
-"""strom benchmarks: W1 (JSON filter + map) and W2 (word count) against a Bytewax baseline.
+"""strom benchmarks: W1 (JSON filter + map), W2 (word count), W3 (tumbling windows), W4
+(stream-table join) and W5 (session windows), against a Bytewax baseline where Bytewax has one.
 
 Usage (from the repo root)::
 
-    .venv/bin/python bench/run.py                       # everything, default sizes (< 5 min)
+    .venv/bin/python bench/run.py                       # everything, default sizes (< 6 min)
     .venv/bin/python bench/run.py --records 50000 --workloads W2 --backends memory
+    .venv/bin/python bench/run.py --workloads W3,W4,W5   # a subset
     .venv/bin/python bench/run.py --markdown results.md # also write the table as Markdown
     .venv/bin/python bench/run.py --profile --workloads W2 --backends memory  # py-spy, one run
 
@@ -12,7 +14,8 @@ Every measurement runs in a fresh subprocess (``run.py --child SPEC``) so that p
 generated from a fixed seed (the same data for every system), pre-loaded (not timed), then the
 timed section processes all of it to completion: for strom, every input offset (including the
 repartition topic's, for W2) processed and the final commit done; for Bytewax, ``run_main``
-returning after the source's EOF. Outputs are checked after the clock stops.
+returning after the source's EOF. For W4 the table is loaded into strom's store before the clock
+starts (that load is timed separately). Outputs are checked after the clock stops.
 
 See bench/README.md for what each workload does.
 """
@@ -41,7 +44,24 @@ VOCABULARY = 1000  # W2's distinct words
 WORDS_PER_LINE = 10
 KINDS = ("click", "view", "purchase", "scroll")
 
-DEFAULT_RECORDS = {"W1": 100_000, "W2": 20_000}
+DEFAULT_RECORDS = {"W1": 100_000, "W2": 20_000, "W3": 50_000, "W4": 50_000, "W5": 30_000}
+WORKLOADS = tuple(DEFAULT_RECORDS)
+#: Workloads measured against Bytewax (it has no stream-table join, so W4 has no baseline).
+BYTEWAX_WORKLOADS = ("W1", "W2", "W3", "W5")
+
+T0 = 1_700_000_000_000 // 60_000 * 60_000  # event-time origin of W3-W5, on a minute boundary
+W3_KEYS = 10_000
+W3_WINDOW_MS = 60_000  # 1-minute tumbling windows
+W3_SPAN_MS = 600_000  # event times spread evenly over 10 minutes: 10 windows
+W4_KEYS = 10_000  # rows in W4's table
+W4_TIERS = ("free", "pro", "business", "enterprise")
+W4_REGIONS = ("eu-west", "us-east", "us-west", "ap-south", "sa-east")
+W5_USERS = 1_000
+W5_GAP_MS = 30_000  # session inactivity gap
+W5_WITHIN_MS = (1_000, 20_000)  # time between a user's events inside a session (< gap)
+W5_BETWEEN_MS = (120_000, 600_000)  # time between a user's sessions (> gap)
+W5_NEW_SESSION = 1 / 8  # chance that the next event of a user starts a new session
+W5_PAGES = 200
 
 # ---------------------------------------------------------------------------------------------
 # data (deterministic: the same seed gives every system the same bytes)
@@ -91,6 +111,134 @@ def w2_lines(n: int) -> list[bytes]:
         " ".join(words[i : i + WORDS_PER_LINE]).encode()
         for i in range(0, len(words), WORDS_PER_LINE)
     ]
+
+
+def _dumps(obj: Any) -> bytes:
+    # stdlib json, not orjson, for the pre-loaded input (see w1_events)
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def w3_events(n: int) -> list[tuple[bytes, bytes, int]]:
+    """``n`` (key, value, timestamp) triples over ``W3_KEYS`` keys, event times spread evenly
+    (in order) over ``W3_SPAN_MS``; values ``{"user","amount","kind"}`` with integer cents."""
+    rng = random.Random(SEED + 3)
+    out = []
+    for i in range(n):
+        user = f"u{rng.randrange(W3_KEYS)}"
+        event = {"user": user, "amount": rng.randrange(1, 100_000), "kind": rng.choice(KINDS)}
+        out.append((user.encode(), _dumps(event), T0 + i * W3_SPAN_MS // n))
+    return out
+
+
+def w3_expected(events: list[tuple[bytes, bytes, int]]) -> dict[tuple[str, int], list[int]]:
+    """``(key, window start) -> [count, sum of amounts]``."""
+    out: dict[tuple[str, int], list[int]] = {}
+    for k, v, ts in events:
+        agg = out.setdefault((k.decode(), ts - ts % W3_WINDOW_MS), [0, 0])
+        agg[0] += 1
+        agg[1] += json.loads(v)["amount"]
+    return out
+
+
+def w3_init() -> dict[str, int]:
+    return {"count": 0, "sum": 0}
+
+
+def w3_add(agg: dict[str, int], event: dict[str, Any]) -> dict[str, int]:
+    """W3's aggregation step: a new aggregate (the same function for every system)."""
+    return {"count": agg["count"] + 1, "sum": agg["sum"] + event["amount"]}
+
+
+def w4_table() -> list[tuple[bytes, bytes]]:
+    """W4's table: ``W4_KEYS`` customers ``c0..``, value ``{"name","tier","region"}``."""
+    rng = random.Random(SEED + 4)
+    return [
+        (
+            f"c{i}".encode(),
+            _dumps(
+                {
+                    "name": f"customer {i}",
+                    "tier": rng.choice(W4_TIERS),
+                    "region": rng.choice(W4_REGIONS),
+                }
+            ),
+        )
+        for i in range(W4_KEYS)
+    ]
+
+
+def w4_events(n: int) -> list[tuple[bytes, bytes]]:
+    """``n`` orders keyed by a customer of the table: ``{"order","amount","kind"}``."""
+    rng = random.Random(SEED + 5)
+    out = []
+    for i in range(n):
+        customer = f"c{rng.randrange(W4_KEYS)}"
+        order = {"order": i, "amount": rng.randrange(1, 100_000), "kind": rng.choice(KINDS)}
+        out.append((customer.encode(), _dumps(order)))
+    return out
+
+
+def w4_join(order: dict[str, Any], customer: dict[str, Any]) -> dict[str, Any]:
+    """W4's joiner: the order enriched with the customer's tier and region."""
+    return {
+        "order": order["order"],
+        "amount": order["amount"],
+        "kind": order["kind"],
+        "customer": customer["name"],
+        "tier": customer["tier"],
+        "region": customer["region"],
+    }
+
+
+def w4_expected(
+    table: list[tuple[bytes, bytes]], events: list[tuple[bytes, bytes]]
+) -> list[tuple[str, str]]:
+    """Every joined output as ``(key, canonical JSON)``, sorted."""
+    rows = {k: json.loads(v) for k, v in table}
+    return sorted(
+        (k.decode(), json.dumps(w4_join(json.loads(v), rows[k]), sort_keys=True))
+        for k, v in events
+    )
+
+
+def w5_events(n: int) -> list[tuple[bytes, bytes, int]]:
+    """``n`` page views of ``W5_USERS`` users, (key, value, timestamp) in event-time order.
+
+    Each user's views come in sessions: ``W5_WITHIN_MS`` apart inside a session and
+    ``W5_BETWEEN_MS`` apart between sessions, both far from the ``W5_GAP_MS`` gap, so every
+    system must find the same sessions."""
+    rng = random.Random(SEED + 6)
+    timed = []
+    for u in range(W5_USERS):
+        ts = T0 + rng.randrange(60_000)
+        for j in range(n // W5_USERS + (u < n % W5_USERS)):
+            if j:
+                between = rng.random() < W5_NEW_SESSION
+                ts += rng.randint(*(W5_BETWEEN_MS if between else W5_WITHIN_MS))
+            timed.append((ts, u, rng.randrange(W5_PAGES)))
+    timed.sort()
+    return [
+        (f"u{u}".encode(), _dumps({"user": f"u{u}", "page": f"/p{page}"}), ts)
+        for ts, u, page in timed
+    ]
+
+
+def w5_expected(events: list[tuple[bytes, bytes, int]]) -> dict[tuple[str, int, int], int]:
+    """``(user, session start, session end) -> views`` (both bounds inclusive event times)."""
+    open_: dict[str, list[int]] = {}  # user -> [start, end, count] of the current session
+    out: dict[tuple[str, int, int], int] = {}
+    for k, _v, ts in events:
+        user = k.decode()
+        s = open_.get(user)
+        if s is not None and ts - s[1] <= W5_GAP_MS:
+            s[1], s[2] = ts, s[2] + 1
+            continue
+        if s is not None:
+            out[(user, s[0], s[1])] = s[2]
+        open_[user] = [ts, ts, 1]
+    for user, (start, end, count) in open_.items():
+        out[(user, start, end)] = count
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,6 +327,17 @@ class Profiling:
 
 W1_IN, W1_OUT = "w1-events", "w1-out"
 W2_IN, W2_OUT, W2_STORE = "w2-lines", "w2-counts", "w2-counts"
+W3_IN, W3_OUT, W3_STORE = "w3-events", "w3-per-minute", "w3-per-minute"
+W4_TABLE, W4_IN, W4_OUT = "w4-customers", "w4-orders", "w4-enriched"
+W5_IN, W5_OUT, W5_STORE = "w5-views", "w5-sessions", "w5-sessions"
+#: (input topics, output topic) per workload; W4's table topic is an input too
+TOPICS = {
+    "W1": ((W1_IN,), W1_OUT),
+    "W2": ((W2_IN,), W2_OUT),
+    "W3": ((W3_IN,), W3_OUT),
+    "W4": ((W4_TABLE, W4_IN), W4_OUT),
+    "W5": ((W5_IN,), W5_OUT),
+}
 
 
 def strom_app(workload: str, config: dict[str, Any]) -> Any:
@@ -193,7 +352,7 @@ def strom_app(workload: str, config: dict[str, Any]) -> Any:
             .map_values(w1_transform)
             .to(W1_OUT, key_serde=serdes.String(), value_serde=serdes.Json())
         )
-    else:
+    elif workload == "W2":
         (
             app.stream(W2_IN, value_serde=serdes.String())
             .flat_map_values(str.split)
@@ -202,7 +361,91 @@ def strom_app(workload: str, config: dict[str, Any]) -> Any:
             .to_stream()
             .to(W2_OUT, key_serde=serdes.String(), value_serde=serdes.Long())
         )
+    elif workload == "W3":
+        (
+            app.stream(W3_IN, key_serde=serdes.String(), value_serde=serdes.Json())
+            .group_by_key()
+            .windowed_by(strom.TimeWindows.of_size_with_no_grace(W3_WINDOW_MS))
+            .aggregate(
+                w3_init,
+                lambda _k, event, agg: w3_add(agg, event),
+                store=W3_STORE,
+                value_serde=serdes.Json(),
+            )
+            .to_stream()
+            .to(W3_OUT, value_serde=serdes.Json())  # key: TimeWindowedSerde(String)
+        )
+    elif workload == "W4":
+        customers = app.table(W4_TABLE, key_serde=serdes.String(), value_serde=serdes.Json())
+        (
+            app.stream(W4_IN, key_serde=serdes.String(), value_serde=serdes.Json())
+            .join(customers, w4_join)
+            .to(W4_OUT, key_serde=serdes.String(), value_serde=serdes.Json())
+        )
+    else:
+        (
+            app.stream(W5_IN, key_serde=serdes.String(), value_serde=serdes.Json())
+            .group_by_key()
+            .windowed_by(strom.SessionWindows.of_inactivity_gap_with_no_grace(W5_GAP_MS))
+            .count(store=W5_STORE)
+            .to_stream()
+            .to(W5_OUT, value_serde=serdes.Long())  # key: SessionWindowedSerde(String)
+        )
     return app
+
+
+def strom_input(workload: str, n: int, parts: int) -> dict[str, Any]:
+    """The records to pre-load (``load``; for W4 also ``then``: the stream, loaded after the
+    table has been processed), what the output must be (``expected``) and W2's word count."""
+    from strom.backends.api import ProducerRecord
+
+    ts0 = 1_700_000_000_000
+    out: dict[str, Any] = {"words": 0, "then": []}
+    if workload == "W1":
+        events = w1_events(n)
+        out["expected"] = w1_expected(events)
+        out["load"] = [
+            ProducerRecord(W1_IN, k, v, ts0 + i, partition=i % parts)
+            for i, (k, v) in enumerate(events)
+        ]
+    elif workload == "W2":
+        lines = w2_lines(n)
+        counts = Counter(w for line in lines for w in line.decode().split())
+        out["expected"], out["words"] = dict(counts), sum(counts.values())
+        out["load"] = [
+            ProducerRecord(W2_IN, None, line, ts0 + i, partition=i % parts)
+            for i, line in enumerate(lines)
+        ]
+    elif workload in ("W3", "W5"):
+        # keyed input, partitioned by key (murmur2), as group_by_key() without a repartition
+        # topic requires
+        events = w3_events(n) if workload == "W3" else w5_events(n)
+        topic = W3_IN if workload == "W3" else W5_IN
+        out["expected"] = w3_expected(events) if workload == "W3" else w5_expected(events)
+        out["load"] = [ProducerRecord(topic, k, v, ts) for k, v, ts in events]
+    else:
+        table, orders = w4_table(), w4_events(n)
+        out["expected"] = w4_expected(table, orders)
+        # the table's rows are older than every order; both topics partitioned by key
+        out["load"] = [
+            ProducerRecord(W4_TABLE, k, v, T0 - W4_KEYS + i) for i, (k, v) in enumerate(table)
+        ]
+        out["then"] = [ProducerRecord(W4_IN, k, v, T0 + i) for i, (k, v) in enumerate(orders)]
+    return out
+
+
+def produce_all(backend: Any, records: list[Any]) -> None:
+    for i in range(0, len(records), 10_000):
+        backend.produce(records[i : i + 10_000])
+
+
+def run_to_end(worker: Any) -> None:
+    """Process every input offset, then the final commit (the timed loop)."""
+    while True:
+        if not worker.run_once():
+            worker.commit()
+            if drained(worker):
+                break
 
 
 def drained(worker: Any) -> bool:
@@ -218,8 +461,15 @@ def drained(worker: Any) -> bool:
     return True
 
 
+def load_table(worker: Any) -> float:
+    """W4's first phase: process the table topic into its store; returns the seconds it took
+    (a separate function so that profiles can leave it out)."""
+    t = time.perf_counter()
+    run_to_end(worker)
+    return time.perf_counter() - t
+
+
 def run_strom(spec: dict[str, Any]) -> dict[str, Any]:
-    from strom.backends.api import ProducerRecord
     from strom.backends.registry import open_backend
     from strom.runtime.config import streams_config
     from strom.runtime.worker import StreamWorker
@@ -239,34 +489,20 @@ def run_strom(spec: dict[str, Any]) -> dict[str, Any]:
         app = strom_app(workload, config)
 
         # ---- pre-load (not timed) ----
-        in_topic, out_topic = (W1_IN, W1_OUT) if workload == "W1" else (W2_IN, W2_OUT)
-        backend.create_topic(in_topic, parts)
-        backend.create_topic(out_topic, parts)
-        ts0 = 1_700_000_000_000
-        if workload == "W1":
-            events = w1_events(n)
-            expected: Any = w1_expected(events)
-            words = 0
-            records = [
-                ProducerRecord(in_topic, k, v, ts0 + i, partition=i % parts)
-                for i, (k, v) in enumerate(events)
-            ]
-            del events
-        else:
-            lines = w2_lines(n)
-            counts = Counter(w for line in lines for w in line.decode().split())
-            expected, words = dict(counts), sum(counts.values())
-            records = [
-                ProducerRecord(in_topic, None, line, ts0 + i, partition=i % parts)
-                for i, line in enumerate(lines)
-            ]
-            del lines
-        for i in range(0, len(records), 10_000):
-            backend.produce(records[i : i + 10_000])
-        del records
+        in_topics, out_topic = TOPICS[workload]
+        for topic in (*in_topics, out_topic):
+            backend.create_topic(topic, parts)
+        data = strom_input(workload, n, parts)
+        expected, words = data["expected"], data["words"]
+        produce_all(backend, data.pop("load"))
 
         worker = StreamWorker(app.topology, streams_config(app.config), backend)
         worker.start()  # topics checked, internal topics created, tasks opened (not timed)
+        table_load_s = None
+        if data["then"]:  # W4: the table into its store first (timed on its own), then the stream
+            table_load_s = load_table(worker)
+            produce_all(backend, data["then"])
+        del data
 
         profiler = Profiling(spec)
         rss_before = rss_mb()
@@ -274,11 +510,7 @@ def run_strom(spec: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
         profiler.start()
         # ---- timed: process everything, then the final commit ----
-        while True:
-            if not worker.run_once():
-                worker.commit()
-                if drained(worker):
-                    break
+        run_to_end(worker)
         profiler.stop()
         elapsed = time.perf_counter() - t0
         peak = peak_rss_mb(reset_ok)
@@ -302,6 +534,7 @@ def run_strom(spec: dict[str, Any]) -> dict[str, Any]:
             "processed": worker.processed,
             "outputs": outputs,
             "ok": ok,
+            "table_load_s": table_load_s,
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -310,9 +543,12 @@ def run_strom(spec: dict[str, Any]) -> dict[str, Any]:
 def check_strom_output(
     workload: str, backend: Any, topic: str, parts: int, expected: Any
 ) -> tuple[bool, int]:
-    """W1: as many outputs as events above the threshold; W2: the last count of every word."""
+    """W1: as many outputs as events above the threshold; W2: the last count of every word;
+    W3: the last (count, sum) of every key and window; W4: every joined record, exactly once;
+    W5: the sessions left after applying every update and tombstone, with their counts."""
     total = 0
-    last: dict[bytes, bytes] = {}
+    last: dict[bytes, bytes | None] = {}
+    joined: list[tuple[str, str]] = []
     for p in range(parts):
         offset = 0
         while True:
@@ -320,14 +556,37 @@ def check_strom_output(
             if not batch:
                 break
             total += len(batch)
-            if workload == "W2":
+            if workload in ("W2", "W3", "W5"):
                 for r in batch:
                     last[r.key] = r.value
+            elif workload == "W4":
+                joined.extend(
+                    (r.key.decode(), json.dumps(json.loads(r.value), sort_keys=True))
+                    for r in batch
+                )
             offset = batch[-1].offset + 1
     if workload == "W1":
         return total == expected, total
-    got = {k.decode(): int.from_bytes(v, "big", signed=True) for k, v in last.items()}
-    return got == expected, total
+    if workload == "W2":
+        got = {k.decode(): int.from_bytes(v, "big", signed=True) for k, v in last.items()}
+        return got == expected, total
+    if workload == "W3":  # key: inner key + 8-byte window start
+        got3 = {
+            (k[:-8].decode(), int.from_bytes(k[-8:], "big")): [v["count"], v["sum"]]
+            for k, v in ((k, json.loads(v)) for k, v in last.items())
+        }
+        return got3 == expected, total
+    if workload == "W4":
+        return sorted(joined) == expected, total
+    # W5: key = inner key + 8-byte end + 8-byte start; a None value deletes a merged session
+    got5 = {
+        (k[:-16].decode(), int.from_bytes(k[-8:], "big"), int.from_bytes(k[-16:-8], "big")): (
+            int.from_bytes(v, "big", signed=True)
+        )
+        for k, v in last.items()
+        if v is not None
+    }
+    return got5 == expected, total
 
 
 # ---------------------------------------------------------------------------------------------
@@ -667,6 +926,8 @@ def summarize_collapsed(path: Path, top: int) -> None:
         start = next((i for i, f in enumerate(frames) if f.startswith(TIMED_FRAMES)), None)
         if start is None or not any(f.startswith("run_strom ") for f in frames[:start]):
             continue
+        if any(f.startswith("load_table ") for f in frames[:start]):
+            continue  # W4's table load, before the clock starts
         n = int(count)
         names = [re.sub(r":\d+\)$", ")", f) for f in frames[start:]]
         total += n

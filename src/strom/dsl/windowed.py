@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from strom.core.errors import TopologyError
 from strom.core.types import to_millis
 from strom.dsl.graph import ProcessorGraphNode
+from strom.dsl.grouped import _check
 from strom.dsl.ktable import KTable
 from strom.dsl.ops.sliding import SlidingAggregateSupplier
 from strom.dsl.ops.window_aggregate import (
@@ -32,11 +33,6 @@ def _none() -> None:
 
 def _reducing(reducer: Callable[[Any, Any], Any]) -> Callable[[Any, Any, Any], Any]:
     return lambda k, v, agg: v if agg is None else reducer(agg, v)
-
-
-def _check(fn: object, what: str, shape: str) -> None:
-    if not callable(fn):
-        raise TopologyError(f"{what} must be a function {shape}, got {fn!r}")
 
 
 def retention_for(windows: Any, retention: int | None, store: str) -> int:

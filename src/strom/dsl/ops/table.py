@@ -29,15 +29,11 @@ class TableSupplier:
         self.send_old_values = False
 
 
-class TableSourceSupplier(TableSupplier):
-    """``builder.table()`` and ``KStream.to_table()``: the latest value per key."""
+class MaterializedTableProcessor(Processor[Any, Any]):
+    """A table processor that keeps its result in a store when it is materialized; the
+    store's cache (if any) then forwards on flush."""
 
-    def __call__(self) -> TableSourceProcessor:
-        return TableSourceProcessor(self)
-
-
-class TableSourceProcessor(Processor[Any, Any]):
-    def __init__(self, s: TableSourceSupplier) -> None:
+    def __init__(self, s: Any) -> None:
         self.s = s
 
     def init(self, context: ProcessorContext) -> None:
@@ -47,6 +43,15 @@ class TableSourceProcessor(Processor[Any, Any]):
             self.store = context.get_state_store(self.s.store_name)
             self.forwarder = TupleForwarder(self.store, context, self.s.send_old_values)
 
+
+class TableSourceSupplier(TableSupplier):
+    """``builder.table()`` and ``KStream.to_table()``: the latest value per key."""
+
+    def __call__(self) -> TableSourceProcessor:
+        return TableSourceProcessor(self)
+
+
+class TableSourceProcessor(MaterializedTableProcessor):
     def process(self, record: Record[Any, Any]) -> None:
         key = record.key
         if key is None:
@@ -88,17 +93,7 @@ class TableFilterSupplier(TableSupplier):
         return TableFilterProcessor(self)
 
 
-class TableFilterProcessor(Processor[Any, Any]):
-    def __init__(self, s: TableFilterSupplier) -> None:
-        self.s = s
-
-    def init(self, context: ProcessorContext) -> None:
-        self.context = context
-        self.store = None
-        if self.s.store_name is not None:
-            self.store = context.get_state_store(self.s.store_name)
-            self.forwarder = TupleForwarder(self.store, context, self.s.send_old_values)
-
+class TableFilterProcessor(MaterializedTableProcessor):
     def _apply(self, key: Any, value: Any) -> Any:
         if value is None:
             return None
@@ -132,17 +127,7 @@ class TableMapValuesSupplier(TableSupplier):
         return TableMapValuesProcessor(self)
 
 
-class TableMapValuesProcessor(Processor[Any, Any]):
-    def __init__(self, s: TableMapValuesSupplier) -> None:
-        self.s = s
-
-    def init(self, context: ProcessorContext) -> None:
-        self.context = context
-        self.store = None
-        if self.s.store_name is not None:
-            self.store = context.get_state_store(self.s.store_name)
-            self.forwarder = TupleForwarder(self.store, context, self.s.send_old_values)
-
+class TableMapValuesProcessor(MaterializedTableProcessor):
     def _map(self, value: Any) -> Any:
         return None if value is None else self.s.mapper(value)
 
