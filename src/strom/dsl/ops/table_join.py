@@ -8,8 +8,8 @@ from typing import Any
 
 from strom.dsl.ops.aggregate import skip
 from strom.dsl.ops.change import Change
-from strom.dsl.ops.forwarder import TupleForwarder
 from strom.dsl.ops.getters import ValueGetterSupplier
+from strom.dsl.ops.table import MaterializedTableProcessor
 from strom.processor.api import Processor, ProcessorContext
 from strom.processor.record import Record
 from strom.state.api import ValueAndTimestamp
@@ -91,17 +91,7 @@ class TableJoinMergeSupplier:
         return TableJoinMergeProcessor(self)
 
 
-class TableJoinMergeProcessor(Processor[Any, Any]):
-    def __init__(self, s: TableJoinMergeSupplier) -> None:
-        self.s = s
-
-    def init(self, context: ProcessorContext) -> None:
-        self.context = context
-        self.store = None
-        if self.s.store_name is not None:
-            self.store = context.get_state_store(self.s.store_name)
-            self.forwarder = TupleForwarder(self.store, context, self.s.send_old_values)
-
+class TableJoinMergeProcessor(MaterializedTableProcessor):
     def process(self, record: Record[Any, Change]) -> None:
         if self.store is None:
             self.context.forward(record)
