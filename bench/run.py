@@ -196,8 +196,7 @@ def w4_expected(
     """Every joined output as ``(key, canonical JSON)``, sorted."""
     rows = {k: json.loads(v) for k, v in table}
     return sorted(
-        (k.decode(), json.dumps(w4_join(json.loads(v), rows[k]), sort_keys=True))
-        for k, v in events
+        (k.decode(), json.dumps(w4_join(json.loads(v), rows[k]), sort_keys=True)) for k, v in events
     )
 
 
@@ -561,8 +560,7 @@ def check_strom_output(
                     last[r.key] = r.value
             elif workload == "W4":
                 joined.extend(
-                    (r.key.decode(), json.dumps(json.loads(r.value), sort_keys=True))
-                    for r in batch
+                    (r.key.decode(), json.dumps(json.loads(r.value), sort_keys=True)) for r in batch
                 )
             offset = batch[-1].offset + 1
     if workload == "W1":
@@ -635,7 +633,7 @@ def run_bytewax(spec: dict[str, Any]) -> dict[str, Any]:
         s = op.map("map", s, lambda kv: (kv[0], w1_transform(kv[1])))
         s = op.map("serialize", s, lambda kv: (kv[0].encode(), orjson.dumps(kv[1])))
         op.output("out", s, CountingSink())
-    else:
+    elif workload == "W2":
         items = w2_lines(n)
         words = sum(len(line.split()) for line in items)
         expected = words
@@ -653,6 +651,10 @@ def run_bytewax(spec: dict[str, Any]) -> dict[str, Any]:
             keyed = op.key_on("key", w, lambda word: word)
             counts = op.stateful_map("count", keyed, add_one)
             op.output("out", counts, CountingSink())
+    else:  # W3, W5: Bytewax's windowing operators
+        items = w3_events(n) if workload == "W3" else w5_events(n)
+        expected = w3_expected(items) if workload == "W3" else w5_expected(items)
+        late, down, meta = windowed_flow(flow, workload, variant, items, batch_size)
 
     profiler = Profiling(spec)
     rss_before = rss_mb()
@@ -668,8 +670,11 @@ def run_bytewax(spec: dict[str, Any]) -> dict[str, Any]:
         ok = emitted[0] == expected
     elif variant == "count_final":
         ok = total[0] == expected
-    else:
+    elif workload == "W2":
         ok = emitted[0] == expected
+    else:
+        emitted[0] = len(down)
+        ok = not late and check_bytewax_windows(workload, down, meta, expected)
     return {
         "elapsed": elapsed,
         "records": n,
@@ -683,6 +688,123 @@ def run_bytewax(spec: dict[str, Any]) -> dict[str, Any]:
         "outputs": emitted[0],
         "ok": ok,
     }
+
+
+EPOCH_ISO = "1970-01-01T00:00:00+00:00"
+
+
+def windowed_flow(
+    flow: Any, workload: str, variant: str | None, items: list[Any], batch_size: int
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """W3 (``fold_window`` over a ``TumblingWindower``) or W5 (``count_window`` over a
+    ``SessionWindower``) on ``flow``; returns the lists its sinks fill: late items, results
+    (serialized as strom's output: windowed key bytes, JSON or 8-byte count) and, for W5, the
+    windows' metadata (the session bounds)."""
+    import struct
+    from datetime import datetime, timedelta
+
+    import orjson
+    from bytewax import operators as op
+    from bytewax.operators import windowing as win
+    from bytewax.outputs import DynamicSink, StatelessSinkPartition
+    from bytewax.testing import TestingSource
+
+    class ListPartition(StatelessSinkPartition):
+        def __init__(self, into: list[Any]) -> None:
+            self.into = into
+
+        def write_batch(self, items: list[Any]) -> None:
+            self.into.extend(items)
+
+    class ListSink(DynamicSink):
+        """Keeps what reaches it, for the check after the clock stops."""
+
+        def __init__(self, into: list[Any]) -> None:
+            self.into = into
+
+        def build(self, step_id: str, worker_index: int, worker_count: int) -> ListPartition:
+            return ListPartition(self.into)
+
+    def dumps(obj: Any) -> bytes:
+        # trimmed like strom's Json serde: orjson's bytes keep KiBs of spare capacity otherwise
+        out = orjson.dumps(obj)
+        return bytes(memoryview(out)) if len(out) < 1024 else out
+
+    epoch = datetime.fromisoformat(EPOCH_ISO)
+    ms = timedelta(milliseconds=1)
+    long_ = struct.Struct(">q")
+    late: list[Any] = []
+    down: list[Any] = []
+    meta: list[Any] = []
+    # Event time only: the watermark is the largest timestamp seen (per key, in Bytewax), never
+    # advanced by the system clock, and no wake-ups; windows close on later items or at EOF.
+    # The data are in event-time order, so nothing is late.
+    clock = win.EventClock(
+        lambda v: epoch + v[-1] * ms,
+        wait_for_system_duration=timedelta(0),
+        now_getter=lambda: epoch,
+        to_system_utc=lambda _t: None,
+    )
+    s = op.input("in", flow, TestingSource(items, batch_size=batch_size))
+    if workload == "W3":
+        # (key, value, ts) -> (key str, (event dict, ts)): the deserialization strom's serdes do
+        s = op.map("deserialize", s, lambda t: (t[0].decode(), (orjson.loads(t[1]), t[2])))
+        out = win.fold_window(
+            "per-minute",
+            s,
+            clock,
+            win.TumblingWindower(length=timedelta(milliseconds=W3_WINDOW_MS), align_to=epoch),
+            w3_init,
+            lambda agg, v: w3_add(agg, v[0]),
+            lambda a, b: {"count": a["count"] + b["count"], "sum": a["sum"] + b["sum"]},
+            ordered=variant != "fold_window, ordered=False",
+        )
+        # window id = windows since the epoch; key bytes + 8-byte start, as TimeWindowedSerde
+        results = op.map(
+            "serialize",
+            out.down,
+            lambda kv: (kv[0].encode() + long_.pack(kv[1][0] * W3_WINDOW_MS), dumps(kv[1][1])),
+        )
+    else:
+        s = op.map("deserialize", s, lambda t: (t[0].decode(), orjson.loads(t[1]), t[2]))
+        out = win.count_window(
+            "sessions",
+            s,
+            clock,
+            win.SessionWindower(gap=timedelta(milliseconds=W5_GAP_MS)),
+            lambda t: t[0],
+        )
+        # the session bounds come separately (out.meta), so keep the window id beside the key
+        results = op.map(
+            "serialize", out.down, lambda kv: (kv[0].encode(), kv[1][0], long_.pack(kv[1][1]))
+        )
+        op.output("meta", out.meta, ListSink(meta))
+    op.output("out", results, ListSink(down))
+    op.output("late", out.late, ListSink(late))
+    return late, down, meta
+
+
+def check_bytewax_windows(workload: str, down: list[Any], meta: list[Any], expected: Any) -> bool:
+    """W3: (count, sum) of every key and window; W5: every session's bounds and count."""
+    from datetime import datetime, timedelta
+
+    if workload == "W3":
+        got = {
+            (k[:-8].decode(), int.from_bytes(k[-8:], "big")): [v["count"], v["sum"]]
+            for k, v in ((k, json.loads(v)) for k, v in down)
+        }
+        return len(down) == len(got) and got == expected
+    epoch, ms = datetime.fromisoformat(EPOCH_ISO), timedelta(milliseconds=1)
+    bounds = {
+        (user, wid): ((m.open_time - epoch) // ms, (m.close_time - epoch) // ms)
+        for user, (wid, m) in meta
+    }
+    got5 = {}
+    for k, wid, v in down:
+        user = k.decode()
+        start, end = bounds[(user, wid)]
+        got5[(user, start, end)] = int.from_bytes(v, "big", signed=True)
+    return len(down) == len(meta) == len(got5) and got5 == expected
 
 
 # ---------------------------------------------------------------------------------------------
@@ -727,13 +849,21 @@ def fmt_ratio(x: float | None) -> str:
     return f"{x:.3f}" if x < 0.1 else f"{x:.2f}"
 
 
+#: Bytewax dataflows per workload (the fastest is the baseline).
+BYTEWAX_VARIANTS: dict[str, list[str | None]] = {
+    "W1": [None],
+    "W2": ["stateful_map", "count_final"],
+    "W3": ["fold_window", "fold_window, ordered=False"],
+    "W5": ["count_window"],
+}
+
+
 def build_matrix(args: argparse.Namespace) -> list[dict[str, Any]]:
     specs: list[dict[str, Any]] = []
     for workload in args.workloads:
         n = args.records or DEFAULT_RECORDS[workload]
-        if "bytewax" in args.baseline:
-            variants = ["stateful_map", "count_final"] if workload == "W2" else [None]
-            for variant in variants:
+        if "bytewax" in args.baseline and workload in BYTEWAX_WORKLOADS:
+            for variant in BYTEWAX_VARIANTS[workload]:
                 specs.append(
                     {
                         "system": "bytewax",
@@ -781,7 +911,8 @@ def run_matrix(args: argparse.Namespace) -> list[dict[str, Any]]:
         print(
             f"[{i}/{len(specs)}] {spec['workload']} {row['label']:<22} {spec['backend']:<6} "
             f"{spec['guarantee']:<15} {row['rps']:>10,.0f} rec/s  "
-            f"{r['elapsed']:.2f}s  peak {r['peak_rss_mb']:.0f} MB  ok={r['ok']}",
+            f"{r['elapsed']:.2f}s  peak {r['peak_rss_mb']:.0f} MB  ok={r['ok']}"
+            + (f"  (table load {r['table_load_s']:.2f}s)" if r.get("table_load_s") else ""),
             file=sys.stderr,
             flush=True,
         )
@@ -1024,7 +1155,12 @@ def main() -> None:
         default=None,
         help=f"input records per measurement (default: {DEFAULT_RECORDS})",
     )
-    p.add_argument("--workloads", type=csv(("W1", "W2")), default=["W1", "W2"])
+    p.add_argument(
+        "--workloads",
+        type=csv(WORKLOADS),
+        default=list(WORKLOADS),
+        help="comma-separated subset of W1,W2,W3,W4,W5 (default: all)",
+    )
     p.add_argument("--backends", type=csv(("memory", "local")), default=["memory", "local"])
     p.add_argument(
         "--guarantees",
@@ -1035,7 +1171,8 @@ def main() -> None:
         "--stores",
         type=csv(("rocksDB", "in_memory")),
         default=["rocksDB"],
-        help="default.dsl.store for W2's count store (default: rocksDB, strom's default)",
+        help="default.dsl.store for the DSL's stores (W2's count, W3's and W5's window stores, "
+        "W4's table; default: rocksDB, strom's default)",
     )
     p.add_argument("--baseline", type=csv(("bytewax", "none")), default=["bytewax"])
     p.add_argument("--bytewax-batch-size", type=int, default=1000)

@@ -32,8 +32,11 @@ def build(builder: strom.StreamsBuilder) -> None:
     # a click at t joins impressions shown in [t - 10 s, t]
     clicks.join(
         impressions,
-        lambda click, shown: {"ad": shown["ad"], "user": click["user"],
-                              "delay_ms": click["at"] - shown["at"]},
+        lambda click, shown: {
+            "ad": shown["ad"],
+            "user": click["user"],
+            "delay_ms": click["at"] - shown["at"],
+        },
         WINDOW,
         name="attribution",
     ).to("attributed-clicks", key_serde=s, value_serde=j)
@@ -41,8 +44,9 @@ def build(builder: strom.StreamsBuilder) -> None:
     impressions.left_join(
         clicks,
         lambda shown, click: {"ad": shown["ad"], "clicked": click is not None},
-        JoinWindows.of_time_difference_and_grace(timedelta(seconds=10), timedelta(seconds=5))
-        .before(0),
+        JoinWindows.of_time_difference_and_grace(
+            timedelta(seconds=10), timedelta(seconds=5)
+        ).before(0),
         name="outcomes",
     ).to("impression-outcomes", key_serde=s, value_serde=j)
 
