@@ -25,6 +25,8 @@ INTERNAL_SUFFIXES = (
     "-subscription-registration-topic",
     "-subscription-response-topic",
 )
+#: strom's own internal topics (after ``APP_ID``): where instances share application.server.
+STROM_INTERNAL = ("-instances",)
 _LEGAL_ID = re.compile(r"[a-zA-Z0-9._-]+")
 
 
@@ -60,7 +62,12 @@ def default_state_dir(broker: str) -> Path:
 
 def internal_topics(app_id: str, topics: list[str]) -> list[str]:
     prefix = app_id + "-"
-    return sorted(t for t in topics if t.startswith(prefix) and t.endswith(INTERNAL_SUFFIXES))
+    return sorted(
+        t
+        for t in topics
+        if (t.startswith(prefix) and t.endswith(INTERNAL_SUFFIXES))
+        or t in {f"{prefix[:-1]}{s}" for s in STROM_INTERNAL}
+    )
 
 
 def _committed(backend: Backend, app_id: str) -> int:

@@ -1,0 +1,279 @@
+"""Topics, offsets and group offsets through one librdkafka AdminClient, plus a topic cache.
+
+The cache holds what a produce or fetch must know before it touches the wire: a topic's
+partition count and whether it is compacted. Misses ask the cluster; topics this backend
+creates or deletes update it at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
+from confluent_kafka import (
+    ConsumerGroupTopicPartitions,
+    IsolationLevel,
+    KafkaError,
+    TopicPartition,
+)
+from confluent_kafka.admin import (
+    AdminClient,
+    ConfigResource,
+    ConfigSource,
+    NewTopic,
+    OffsetSpec,
+)
+
+from strom.backends.api import TopicInfo
+from strom.backends.common import cleanup_rules, unknown_partition, unknown_topic
+from strom.backends.kafka.config import KafkaSettings, kafka_logger
+from strom.backends.kafka.errors import UNKNOWN_TOPIC_CODES, kafka_error, to_strom_error
+from strom.core.errors import BackendError, TopicExistsError
+
+__all__ = ["Cluster", "TopicMeta", "is_hidden"]
+
+#: Topics Kafka (and strom's membership log) keep for themselves; ``list_topics`` hides them.
+HIDDEN_PREFIX = "__"
+TOPIC_SETTLE_S = 30.0
+
+
+def is_hidden(name: str) -> bool:
+    return name.startswith(HIDDEN_PREFIX)
+
+
+class TopicMeta(NamedTuple):
+    partitions: int
+    compacted: bool
+
+
+class Cluster:
+    """The admin side of one cluster: topics, watermarks, committed offsets."""
+
+    def __init__(self, settings: KafkaSettings) -> None:
+        self.settings = settings
+        self.timeout = settings.int_option("strom.request.timeout.ms") / 1000
+        self.admin = AdminClient(settings.client("admin", logger=kafka_logger()))
+        self._topics: dict[str, TopicMeta] = {}
+        self._lock = threading.Lock()
+
+    # ---- the topic cache ---------------------------------------------------------------------
+    def topic(self, name: str, refresh: bool = False) -> TopicMeta:
+        """Partition count and compaction of ``name``; UnknownTopicError if it does not exist."""
+        meta = None if refresh else self._topics.get(name)
+        if meta is not None:
+            return meta
+        partitions = self._partition_count(name)
+        if partitions is None:
+            self.forget(name)
+            raise unknown_topic(name)
+        config = self._configs([name]).get(name, {})
+        meta = TopicMeta(partitions, cleanup_rules(name, config).compact)
+        with self._lock:
+            self._topics[name] = meta
+        return meta
+
+    def partition(self, topic: str, partition: object) -> TopicMeta:
+        """Check that ``topic`` has ``partition`` (asking the cluster once if it looks wrong)."""
+        meta = self.topic(topic)
+        if partition.__class__ is not int or not 0 <= partition < meta.partitions:  # type: ignore[operator]
+            meta = self.topic(topic, refresh=True)  # partitions may have been added
+            if partition.__class__ is not int or not 0 <= partition < meta.partitions:  # type: ignore[operator]
+                raise unknown_partition(topic, partition, meta.partitions)
+        return meta
+
+    def forget(self, name: str) -> None:
+        with self._lock:
+            self._topics.pop(name, None)
+
+    def _partition_count(self, name: str) -> int | None:
+        try:
+            md = self.admin.list_topics(topic=name, timeout=self.timeout)
+        except Exception as e:
+            raise to_strom_error(e, f"reading the metadata of topic {name!r}", name) from e
+        t = md.topics.get(name)
+        if t is None or t.error is not None and t.error.code() in UNKNOWN_TOPIC_CODES:
+            return None
+        if t.error is not None:
+            raise to_strom_error(t.error, f"reading the metadata of topic {name!r}", name)
+        return len(t.partitions)
+
+    # ---- admin ---------------------------------------------------------------------------------
+    def create_topic(
+        self, name: str, partitions: int, config: dict[str, str], exist_ok: bool
+    ) -> None:
+        new = NewTopic(name, partitions, replication_factor=-1, config=config)
+        future = self.admin.create_topics([new], request_timeout=self.timeout)[name]
+        try:
+            future.result()
+        except Exception as e:
+            err = kafka_error(e)
+            if err is not None and err.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                if exist_ok:
+                    return
+                raise TopicExistsError(f"topic {name!r} already exists") from None
+            raise to_strom_error(e, f"creating topic {name!r}") from e
+        self._await_topic(name, partitions)
+        with self._lock:
+            self._topics[name] = TopicMeta(partitions, cleanup_rules(name, config).compact)
+
+    def delete_topic(self, name: str) -> None:
+        self.forget(name)
+        future = self.admin.delete_topics([name], request_timeout=self.timeout)[name]
+        try:
+            future.result()
+        except Exception as e:
+            raise to_strom_error(e, f"deleting topic {name!r}", name) from e
+        self._await_topic(name, None)
+        self.forget(name)
+
+    def _await_topic(self, name: str, partitions: int | None) -> None:
+        """Until the metadata shows ``name`` with a leader for every partition (or gone)."""
+        deadline = time.monotonic() + TOPIC_SETTLE_S
+        while True:
+            md = self.admin.list_topics(topic=name, timeout=self.timeout)
+            t = md.topics.get(name)
+            exists = t is not None and t.error is None
+            if partitions is None and not exists:
+                return
+            if (
+                partitions is not None
+                and exists
+                and len(t.partitions) == partitions
+                and all(p.leader >= 0 and p.error is None for p in t.partitions.values())
+            ):
+                return
+            if time.monotonic() > deadline:
+                state = "still exists" if partitions is None else "has no leaders yet"
+                raise BackendError(f"topic {name!r} {state} after {TOPIC_SETTLE_S:.0f}s")
+            time.sleep(0.02)
+
+    def list_topics(self) -> dict[str, TopicInfo]:
+        try:
+            md = self.admin.list_topics(timeout=self.timeout)
+        except Exception as e:
+            raise to_strom_error(e, "listing topics") from e
+        names = sorted(n for n, t in md.topics.items() if t.error is None and not is_hidden(n))
+        configs = self._configs(names)
+        out = {}
+        for n in names:
+            config = configs.get(n)
+            if config is None:  # deleted meanwhile
+                continue
+            out[n] = TopicInfo(n, len(md.topics[n].partitions), config)
+        return out
+
+    def _configs(self, names: list[str]) -> dict[str, dict[str, str]]:
+        """The settings given to each topic (not the broker's defaults)."""
+        if not names:
+            return {}
+        resources = [ConfigResource("topic", n) for n in names]
+        futures = self.admin.describe_configs(resources, request_timeout=self.timeout)
+        out = {}
+        for res, future in futures.items():
+            try:
+                entries = future.result()
+            except Exception as e:
+                err = kafka_error(e)
+                if err is not None and err.code() in UNKNOWN_TOPIC_CODES:
+                    continue
+                raise to_strom_error(e, f"reading the config of topic {res.name!r}") from e
+            out[res.name] = {
+                k: e.value
+                for k, e in sorted(entries.items())
+                if e.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value and e.value is not None
+            }
+        return out
+
+    # ---- offsets ---------------------------------------------------------------------------------
+    def offsets(self, topic: str, partition: int) -> tuple[int, int]:
+        """(log start offset, last stable offset) of one partition."""
+        self.partition(topic, partition)
+        tp = TopicPartition(topic, partition)
+        first = self.admin.list_offsets({tp: OffsetSpec.earliest()}, request_timeout=self.timeout)
+        last = self.admin.list_offsets(
+            {tp: OffsetSpec.latest()},
+            isolation_level=IsolationLevel.READ_COMMITTED,
+            request_timeout=self.timeout,
+        )
+        try:
+            begin = next(iter(first.values())).result().offset
+            end = next(iter(last.values())).result().offset
+        except Exception as e:
+            self.forget(topic)
+            raise to_strom_error(e, f"listing offsets of {topic}[{partition}]", topic) from e
+        return begin, end
+
+    def stable_ends(self, partitions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """The last stable offset of each partition (one request per leader)."""
+        specs = {TopicPartition(t, p): OffsetSpec.latest() for t, p in partitions}
+        if not specs:
+            return {}
+        futures = self.admin.list_offsets(
+            specs, isolation_level=IsolationLevel.READ_COMMITTED, request_timeout=self.timeout
+        )
+        out = {}
+        for tp, future in futures.items():
+            out[tp.topic, tp.partition] = future.result().offset
+        return out
+
+    # ---- consumer group offsets ----------------------------------------------------------------
+    def committed(
+        self, group: str, partitions: list[tuple[str, int]]
+    ) -> dict[tuple[str, int], int]:
+        if not partitions:
+            return {}
+        request = ConsumerGroupTopicPartitions(group, [TopicPartition(t, p) for t, p in partitions])
+        future = self.admin.list_consumer_group_offsets(
+            [request], require_stable=True, request_timeout=self.timeout
+        )[group]
+        try:
+            result = future.result()
+        except Exception as e:
+            err = kafka_error(e)
+            if err is not None and err.code() == KafkaError.GROUP_ID_NOT_FOUND:
+                return {}
+            raise to_strom_error(e, f"reading the offsets of group {group!r}") from e
+        out = {}
+        for tp in result.topic_partitions:
+            if tp.error is not None and tp.error.code() not in UNKNOWN_TOPIC_CODES:
+                raise to_strom_error(tp.error, f"reading the offsets of group {group!r}")
+            if tp.error is None and tp.offset >= 0:
+                out[tp.topic, tp.partition] = tp.offset
+        return out
+
+    def commit_offsets(self, group: str, offsets: Mapping[tuple[str, int], int]) -> None:
+        if not offsets:
+            return
+        request = ConsumerGroupTopicPartitions(
+            group, [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+        )
+        future = self.admin.alter_consumer_group_offsets([request], request_timeout=self.timeout)[
+            group
+        ]
+        try:
+            result = future.result()
+        except Exception as e:
+            raise to_strom_error(e, f"committing offsets of group {group!r}") from e
+        for tp in result.topic_partitions:
+            if tp.error is not None:
+                raise to_strom_error(tp.error, f"committing offsets of group {group!r}", tp.topic)
+
+    def delete_group(self, group: str) -> None:
+        future = self.admin.delete_consumer_groups([group], request_timeout=self.timeout)[group]
+        try:
+            future.result()
+        except Exception as e:
+            err = kafka_error(e)
+            if err is not None and err.code() == KafkaError.GROUP_ID_NOT_FOUND:
+                return
+            if err is not None and err.code() == KafkaError.NON_EMPTY_GROUP:
+                raise BackendError(
+                    f"group {group!r} still has active Kafka consumers: stop them first"
+                ) from None
+            raise to_strom_error(e, f"deleting group {group!r}") from e
+
+    def close(self) -> None:
+        with self._lock:
+            self._topics.clear()

@@ -1,0 +1,267 @@
+"""The fetch hot path: one long-lived read_committed Consumer per thread, reused across calls.
+
+``Backend.fetch(topic, partition, offset, n)`` is a random-access read, while a Kafka consumer
+streams: it prefetches every assigned partition in the background from its current position.
+A :class:`Fetcher` bridges the two without seeking on every call:
+
+- a partition is assigned (``incremental_assign``) the first time it is fetched, at the asked
+  offset, and stays assigned; librdkafka keeps prefetching it;
+- the fetcher remembers, per partition, the offset the caller will ask for next (one past the
+  last record it returned). A fetch at that offset is served from what was prefetched; any
+  other offset is a seek, which drops what was buffered for that partition;
+- records of other partitions that arrive meanwhile are kept for their own fetches; a
+  partition with many buffered records is paused until its fetches catch up;
+- a fetch returns at once with what is there. It waits (up to ``strom.fetch.wait.ms``) only
+  when it cannot know yet: right after an assign or a seek, until the broker's first answer
+  (records or end-of-partition), and when a produce in this process is known to have written
+  records past the offset (so records are visible to fetches once produce returns).
+
+Only committed records are returned (``isolation.level=read_committed``): records of open or
+aborted transactions, and transaction markers, are skipped (their offsets are gaps).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+from strom.backends.kafka.admin import Cluster
+from strom.backends.kafka.config import KafkaSettings, kafka_logger
+from strom.backends.kafka.errors import UNKNOWN_TOPIC_CODES, to_strom_error
+from strom.backends.kafka.producer import VISIBLE_ENDS
+from strom.core.records import ConsumerRecord
+from strom.core.types import EMPTY_HEADERS
+
+__all__ = ["Fetcher"]
+
+log = logging.getLogger("strom.kafka")
+
+#: Records pulled from librdkafka per call.
+PUMP_BATCH = 2_000
+#: A partition with this many buffered records is paused (resumed below half of it).
+PAUSE_AT = 20_000
+
+_EOF = KafkaError._PARTITION_EOF
+_OUT_OF_RANGE = frozenset({KafkaError._AUTO_OFFSET_RESET, KafkaError.OFFSET_OUT_OF_RANGE})
+
+TP = tuple[str, int]
+
+
+class Fetcher:
+    """Random-access fetches over one streaming consumer (used by one thread at a time)."""
+
+    def __init__(self, settings: KafkaSettings, cluster: Cluster, name: str = "fetch") -> None:
+        self.cluster = cluster
+        self.cluster_id = settings.bootstrap
+        self.wait_s = settings.int_option("strom.fetch.wait.ms") / 1000
+        conf = settings.client(
+            "consumer",
+            logger=kafka_logger(),
+        )
+        conf.setdefault("group.id", f"strom-{name}")
+        self.consumer = Consumer(conf)
+        self.assigned: set[TP] = set()
+        self.cursor: dict[TP, int] = {}  # the offset the caller will ask for next
+        self.expected: dict[TP, int] = {}  # the next offset the consumer will deliver
+        self.buffers: dict[TP, list[ConsumerRecord]] = {}
+        self.answered: set[TP] = set()  # had records or an end-of-partition since the seek
+        self.eof: dict[TP, int] = {}
+        self.errors: dict[TP, KafkaError] = {}
+        self.out_of_range: set[TP] = set()
+        self.paused: set[TP] = set()
+        self.closed = False
+
+    # ---- the fetch ---------------------------------------------------------------------------
+    def fetch(
+        self, topic: str, partition: int, offset: int, max_records: int
+    ) -> list[ConsumerRecord]:
+        tp = (topic, partition)
+        if tp not in self.assigned:
+            self._assign(tp, offset)
+        elif self.cursor[tp] != offset or tp in self.out_of_range:
+            self._seek(tp, offset)
+        buf = self.buffers[tp]
+        for _attempt in range(2):
+            if not buf:
+                self._pump(0)
+                if not buf and self._must_wait(tp):
+                    deadline = time.monotonic() + self.wait_s
+                    while not buf and self._must_wait(tp):
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            break
+                        self._pump(min(left, 0.1))
+            if buf or not self._recover(tp, offset):
+                break
+        if not buf:
+            return []
+        if max_records <= 0:
+            return []
+        if len(buf) <= max_records:
+            out = buf[:]
+            buf.clear()
+        else:
+            out = buf[:max_records]
+            del buf[:max_records]
+        self.cursor[tp] = out[-1].offset + 1
+        if tp in self.paused and len(buf) < PAUSE_AT // 2:
+            self.consumer.resume([TopicPartition(topic, partition)])
+            self.paused.discard(tp)
+        return out
+
+    def _must_wait(self, tp: TP) -> bool:
+        if tp in self.errors or tp in self.out_of_range:
+            return False
+        if tp not in self.answered:
+            return True
+        return VISIBLE_ENDS.get(self.cluster_id, *tp) > self.expected[tp]
+
+    def _recover(self, tp: TP, offset: int) -> bool:
+        """After a fetch found nothing: raise what the broker reported; True if the partition
+        was repositioned (its records start past ``offset``) and is worth reading again."""
+        err = self.errors.pop(tp, None)
+        if err is not None:
+            self._drop(tp)
+            self.cluster.forget(tp[0])
+            if err.code() in UNKNOWN_TOPIC_CODES:
+                self.cluster.partition(*tp)  # raises UnknownTopicError if it is really gone
+            raise to_strom_error(err, f"fetching {tp[0]}[{tp[1]}] at offset {offset}", tp[0])
+        if tp in self.out_of_range:
+            begin, _end = self.cluster.offsets(*tp)
+            if offset < begin:  # deleted by retention: read from the first record left
+                self._seek(tp, begin)
+                self.cursor[tp] = offset  # the caller still asks for ``offset``
+                return True
+        return False
+
+    # ---- positioning -------------------------------------------------------------------------
+    def _assign(self, tp: TP, offset: int) -> None:
+        self.consumer.incremental_assign([TopicPartition(tp[0], tp[1], offset)])
+        self.assigned.add(tp)
+        self.buffers[tp] = []
+        self._positioned(tp, offset)
+
+    def _seek(self, tp: TP, offset: int) -> None:
+        buf = self.buffers[tp]
+        if buf and buf[0].offset <= offset <= buf[-1].offset:  # skipping ahead in the buffer
+            i = 0
+            while buf[i].offset < offset:
+                i += 1
+            del buf[:i]
+            self.cursor[tp] = offset
+            return
+        buf.clear()
+        target = TopicPartition(tp[0], tp[1], offset)
+        try:
+            self.consumer.seek(target)
+        except Exception:  # not fetching yet (or in an error state): assign afresh
+            self.consumer.incremental_unassign([TopicPartition(tp[0], tp[1])])
+            self.consumer.incremental_assign([target])
+            self.paused.discard(tp)
+        self._positioned(tp, offset)
+
+    def _positioned(self, tp: TP, offset: int) -> None:
+        self.cursor[tp] = offset
+        self.expected[tp] = offset
+        self.answered.discard(tp)
+        self.eof.pop(tp, None)
+        self.errors.pop(tp, None)
+        self.out_of_range.discard(tp)
+
+    def _drop(self, tp: TP) -> None:
+        if tp in self.assigned:
+            try:
+                self.consumer.incremental_unassign([TopicPartition(tp[0], tp[1])])
+            except Exception as e:  # pragma: no cover - best effort
+                log.debug("unassigning %s failed: %s", tp, e)
+            self.assigned.discard(tp)
+        for d in (self.cursor, self.expected, self.buffers, self.eof):
+            d.pop(tp, None)
+        self.answered.discard(tp)
+        self.paused.discard(tp)
+        self.out_of_range.discard(tp)
+
+    def forget_topics(self, topics: set[str]) -> None:
+        """Unassign the partitions of deleted topics (a new topic of that name starts over)."""
+        for tp in [tp for tp in self.assigned if tp[0] in topics]:
+            self._drop(tp)
+            self.errors.pop(tp, None)
+
+    # ---- pulling from librdkafka -----------------------------------------------------------
+    def _pump(self, timeout: float) -> None:
+        """Move what librdkafka has (waiting up to ``timeout`` for the first) into buffers."""
+        consumer = self.consumer
+        if timeout > 0:
+            first = consumer.poll(timeout)
+            if first is None:
+                return
+            self._take([first])
+        msgs = consumer.consume(PUMP_BATCH, 0)
+        while msgs:
+            self._take(msgs)
+            if len(msgs) < PUMP_BATCH:
+                break
+            msgs = consumer.consume(PUMP_BATCH, 0)
+
+    def _take(self, msgs: list[Any]) -> None:
+        buffers, expected, answered = self.buffers, self.expected, self.answered
+        for m in msgs:
+            err = m.error()
+            if err is not None:
+                self._event(m, err)
+                continue
+            topic = m.topic()
+            partition = m.partition()
+            tp = (topic, partition)
+            buf = buffers.get(tp)
+            if buf is None:
+                continue  # no longer assigned
+            off = m.offset()
+            if off < expected[tp]:
+                continue  # from before a seek
+            headers = m.headers()
+            buf.append(
+                ConsumerRecord(
+                    topic,
+                    partition,
+                    off,
+                    m.timestamp()[1],
+                    m.key(),
+                    m.value(),
+                    tuple(headers) if headers else EMPTY_HEADERS,
+                )
+            )
+            expected[tp] = off + 1
+            answered.add(tp)
+        for tp, buf in buffers.items():
+            if len(buf) >= PAUSE_AT and tp not in self.paused:
+                self.consumer.pause([TopicPartition(tp[0], tp[1])])
+                self.paused.add(tp)
+
+    def _event(self, m: Any, err: KafkaError) -> None:
+        code = err.code()
+        topic, partition = m.topic(), m.partition()
+        tp = (topic, partition) if topic is not None and partition is not None else None
+        if code == _EOF and tp in self.buffers:
+            end = m.offset()
+            self.eof[tp] = end
+            if end >= self.expected[tp]:
+                self.expected[tp] = end
+                self.answered.add(tp)
+        elif tp in self.buffers and code in _OUT_OF_RANGE:
+            self.out_of_range.add(tp)
+        elif tp in self.buffers and (code in UNKNOWN_TOPIC_CODES or err.fatal()):
+            self.errors[tp] = err
+        else:  # transport hiccups and the like: librdkafka retries by itself
+            log.debug("consumer event: %s", err)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            try:
+                self.consumer.close()
+            except Exception as e:  # pragma: no cover - best effort
+                log.debug("closing a consumer failed: %s", e)
