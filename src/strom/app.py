@@ -82,6 +82,7 @@ class App(FaustMixin, StreamsBuilder):
         cfg = streams_config(config)
         backend = open_backend(self.broker)
         try:
+            self._create_agent_topics(backend)
             worker = StreamWorker(self.topology, cfg, backend)
             worker.start()
         except BaseException:
@@ -93,6 +94,7 @@ class App(FaustMixin, StreamsBuilder):
         """Run until SIGINT/SIGTERM (or :meth:`close` from another thread), then shut down
         cleanly: commit, write checkpoints, leave the group."""
         worker = self._worker()
+        self._start_agents(worker)
         self._running = worker
         previous = {}
         if threading.current_thread() is threading.main_thread():
@@ -104,12 +106,14 @@ class App(FaustMixin, StreamsBuilder):
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             self._running = None
+            self._stop_agents(raise_error=True)
 
     def start(self) -> None:
         """Run in a background thread (for embedding); :meth:`close` stops it."""
         if self._thread is not None:
             raise StromError(f"App {self.application_id!r} is already started")
         worker = self._worker()
+        self._start_agents(worker)
         self._running = worker
         self._error = None
 
@@ -184,6 +188,7 @@ class App(FaustMixin, StreamsBuilder):
             thread.join(timeout)
             self._thread = None
         self._running = None
+        self._stop_agents(raise_error=False)
         if self._error is not None:
             error, self._error = self._error, None
             raise StromError(f"App {self.application_id!r} failed: {error}") from error

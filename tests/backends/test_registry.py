@@ -44,9 +44,17 @@ def test_local_url_options() -> None:
         open_backend("local://")
 
 
-def test_kafka_needs_the_extra() -> None:
-    with pytest.raises(BackendError, match="'kafka' extra"):
-        open_backend("kafka://127.0.0.1:9092")
+def test_kafka_urls_open_the_kafka_backend_or_name_the_extra() -> None:
+    try:
+        import confluent_kafka  # noqa: F401
+    except ImportError:
+        with pytest.raises(BackendError, match="'kafka' extra"):
+            open_backend("kafka://127.0.0.1:9092")
+        return
+    with open_backend("kafka://127.0.0.1:9092?client.id=x", {"socket.timeout.ms": 5000}) as b:
+        assert type(b).__name__ == "KafkaBackend"  # opening does not connect yet
+    with pytest.raises(BackendError, match="bootstrap"):
+        open_backend("kafka://")
 
 
 @pytest.mark.parametrize("url", ["redis://x", "localhost:9092", "memory:/x", ""])

@@ -139,7 +139,6 @@ def test_reset_after_a_real_run(cli, local_broker, tmp_path):
         assert sorted(t for t in client.list_topics() if t.startswith("wc-")) == [
             "wc-counts-changelog",
             "wc-counts-repartition",
-            "wc-instances",
         ]
     state = tmp_path / "log" / "state" / "wc"
     assert state.is_dir()

@@ -143,7 +143,9 @@ class AgentRuntime:
             return
         task_dir = Path(self.config["state.dir"]) / self.application_id / "agent-tables"
         self._context = TableContext(self.application_id, self.config, task_dir, self._changelogs)
-        self._state = StateManager(self._context.task_id, task_dir, self.backend, eos=False)
+        # eos=True: a checkpoint only lives across clean closes, so after a crash the tables
+        # are rebuilt from their changelogs and are never ahead of what was committed
+        self._state = StateManager(self._context.task_id, task_dir, self.backend, eos=True)
         self._state.prepare(self._changelogs)
         for table in self.tables:
             table.open(self._context)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from strom.backends.api import Backend
 from strom.core.errors import BackendError
 
@@ -15,8 +17,9 @@ SCHEMES = {
 }
 
 
-def open_backend(url: str) -> Backend:
-    """Open the backend a broker URL names.
+def open_backend(url: str, config: Mapping[str, object] | None = None) -> Backend:
+    """Open the backend a broker URL names; ``config`` holds client settings for ``kafka://``
+    (``security.protocol``, ``sasl.*``, ... passed through to librdkafka), ignored otherwise.
 
     >>> open_backend("memory://")
     MemoryBackend('memory://')
@@ -36,9 +39,13 @@ def open_backend(url: str) -> Backend:
 
         return LocalBackend(url)
     if sep and scheme == "kafka":
-        raise BackendError(
-            f"{url!r}: the kafka backend needs the 'kafka' extra "
-            "(pip install 'strom[kafka]'), and is not available in this version yet"
-        )
+        try:
+            from strom.backends.kafka import KafkaBackend
+        except ImportError as e:
+            raise BackendError(
+                f"{url.partition('?')[0]!r}: the kafka backend needs the 'kafka' extra "
+                f"(pip install 'strom[kafka]'): {e}"
+            ) from None
+        return KafkaBackend(url, config)
     supported = "; ".join(SCHEMES.values())
     raise BackendError(f"unsupported broker URL {url!r}: use one of {supported}")

@@ -94,6 +94,12 @@ class StreamWorker:
     # ---- start and stop ------------------------------------------------------------------------
     def start(self) -> None:
         """Check topics, create internal ones, load global stores, join the group."""
+        if int(self.config.get("num.stream.threads", 1)) > 1:
+            log.warning(
+                "num.stream.threads=%s: strom runs one worker per process; start more "
+                "processes (they share the partitions) to process in parallel",
+                self.config["num.stream.threads"],
+            )
         self.plan = plan_topics(self.topology, self.application_id, self.backend, self.config)
         self._partitions.update(self.plan.partitions)
         if self.topology.global_store_names():
@@ -277,6 +283,8 @@ class StreamWorker:
         through ``<application.id>-instances``, and learn theirs."""
         topic = f"{self.application_id}-instances"
         server = str(self.config.get("application.server") or "")
+        if not server:
+            return  # no queries answered here: nothing to share (and no topic to create)
         try:
             self.backend.create_topic(topic, 1, {"cleanup.policy": "compact"}, exist_ok=True)
             if server:

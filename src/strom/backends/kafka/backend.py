@@ -1,0 +1,227 @@
+"""``KafkaBackend``: strom's backend protocol on Apache Kafka, through confluent-kafka.
+
+What maps to what (details in each module):
+
+- admin -> one AdminClient (admin.py): topics are created with the broker's default replication
+  factor and the given configs; ``list_topics`` shows each topic's explicitly set configs and
+  hides Kafka's internal ``__`` topics;
+- ``produce`` -> one idempotent Producer shared by all threads (producer.py): the batch is
+  validated and partitioned first, then sent and flushed; returns once every record is acked;
+- ``fetch`` -> one read_committed Consumer per thread, assigned and positioned by the fetches
+  themselves and reused (fetcher.py);
+- ``offsets`` -> (log start offset, last stable offset): the end is what a read_committed
+  consumer can reach, one past the last committed record or transaction marker;
+- ``committed``/``commit_offsets``/``delete_group`` -> the group coordinator, through the admin
+  client (strom's groups have no Kafka consumers, so committing for them is always allowed);
+- ``heartbeat``/``leave`` -> strom's membership protocol on a compacted topic (membership.py);
+- ``transaction`` -> Kafka transactions with strom's fence check before the commit
+  (transaction.py);
+- ``maintain`` -> nothing: the broker applies retention and compaction itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+
+from confluent_kafka import Producer
+
+from strom.backends.api import (
+    Backend,
+    Membership,
+    ProducerRecord,
+    TopicInfo,
+    TopicPartition,
+    Transaction,
+)
+from strom.backends.common import BufferedTransaction, check_offset, validate_topic
+from strom.backends.kafka.admin import Cluster
+from strom.backends.kafka.config import KafkaSettings, kafka_logger, parse_kafka_url, redact
+from strom.backends.kafka.fetcher import Fetcher
+from strom.backends.kafka.membership import GroupLog
+from strom.backends.kafka.producer import VISIBLE_ENDS, note_ends, plan, send
+from strom.backends.kafka.transaction import Transactions
+from strom.core.errors import BackendError
+from strom.core.partitioner import DefaultPartitioner
+from strom.core.records import ConsumerRecord
+
+__all__ = ["KafkaBackend"]
+
+log = logging.getLogger("strom.kafka")
+
+
+class KafkaBackend(Backend):
+    """Apache Kafka as a strom log: ``kafka://host:port[,host:port][?setting=value&...]``.
+
+    ``config`` adds librdkafka settings (``security.protocol``, ``sasl.*``, ``ssl.*``, ...),
+    passed through unchanged; see :mod:`strom.backends.kafka.config`.
+    """
+
+    def __init__(
+        self, url: str = "kafka://127.0.0.1:9092", config: Mapping[str, object] | None = None
+    ) -> None:
+        self.settings: KafkaSettings = parse_kafka_url(url, config)
+        self.url = url
+        self.cluster = Cluster(self.settings)
+        self._lock = threading.Lock()
+        self._producer: Producer | None = None
+        self._local = threading.local()
+        self._fetchers: list[Fetcher] = []
+        self._deleted: set[str] = set()
+        self._deleted_epoch = 0
+        self._partitioner = DefaultPartitioner()
+        self._groups = GroupLog(
+            self.settings.option("strom.groups.topic"),
+            self.cluster,
+            self._get_producer,
+            Fetcher(self.settings, self.cluster, "groups"),
+        )
+        self._transactions = Transactions(self.settings, self.cluster, self._groups.check_fence)
+        self._closed = False
+
+    # ---- clients -------------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BackendError(f"backend {redact(self.url)} is closed")
+
+    def _get_producer(self) -> Producer:
+        producer = self._producer
+        if producer is None:
+            with self._lock:
+                if self._producer is None:
+                    conf = self.settings.client("producer", logger=kafka_logger())
+                    self._producer = Producer(conf)
+                producer = self._producer
+        return producer
+
+    def _fetcher(self) -> Fetcher:
+        local = self._local
+        fetcher: Fetcher | None = getattr(local, "fetcher", None)
+        if fetcher is None:
+            fetcher = Fetcher(self.settings, self.cluster)
+            with self._lock:
+                self._fetchers.append(fetcher)
+            local.fetcher = fetcher
+            local.epoch = self._deleted_epoch
+        elif local.epoch != self._deleted_epoch:
+            with self._lock:
+                deleted = set(self._deleted)
+            fetcher.forget_topics(deleted)
+            local.epoch = self._deleted_epoch
+        return fetcher
+
+    # ---- admin ---------------------------------------------------------------------------------
+    def create_topic(
+        self,
+        name: str,
+        partitions: int = 1,
+        config: Mapping[str, str] | None = None,
+        exist_ok: bool = False,
+    ) -> None:
+        self._check_open()
+        cfg = validate_topic(name, partitions, config)
+        self.cluster.create_topic(name, partitions, cfg, exist_ok)
+
+    def delete_topic(self, name: str) -> None:
+        self._check_open()
+        self.cluster.delete_topic(name)
+        VISIBLE_ENDS.forget_topic(self.settings.bootstrap, name)
+        with self._lock:
+            self._deleted.add(name)
+            self._deleted_epoch += 1
+
+    def list_topics(self) -> dict[str, TopicInfo]:
+        self._check_open()
+        return self.cluster.list_topics()
+
+    # ---- produce and fetch -------------------------------------------------------------------
+    def produce(self, records: Iterable[ProducerRecord]) -> list[tuple[int, int]]:
+        self._check_open()
+        batch = plan(records, self.cluster, self._partitioner)
+        if not batch:
+            return []
+        placed = send(self._get_producer(), batch)
+        note_ends(
+            self.settings.bootstrap, [(rec[0], p, off) for rec, (p, off) in zip(batch, placed)]
+        )
+        return placed
+
+    def fetch(
+        self, topic: str, partition: int, offset: int, max_records: int = 1000
+    ) -> list[ConsumerRecord]:
+        self._check_open()
+        self.cluster.partition(topic, partition)
+        return self._fetcher().fetch(topic, partition, max(offset, 0), max_records)
+
+    def offsets(self, topic: str, partition: int) -> tuple[int, int]:
+        self._check_open()
+        return self.cluster.offsets(topic, partition)
+
+    # ---- consumer groups ---------------------------------------------------------------------
+    def committed(
+        self, group: str, partitions: Iterable[TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        self._check_open()
+        return self.cluster.committed(group, [(t, p) for t, p in partitions])
+
+    def commit_offsets(self, group: str, offsets: Mapping[TopicPartition, int]) -> None:
+        self._check_open()
+        for (topic, partition), off in offsets.items():
+            self.cluster.partition(topic, partition)
+            check_offset(topic, partition, off)
+        self.cluster.commit_offsets(group, offsets)
+
+    def delete_group(self, group: str) -> None:
+        self._check_open()
+        self.cluster.delete_group(group)
+        self._groups.delete_group(group)
+
+    def heartbeat(
+        self, group: str, member: str, session_timeout_ms: int, acked_generation: int = -1
+    ) -> Membership:
+        self._check_open()
+        return self._groups.heartbeat(group, member, session_timeout_ms, acked_generation)
+
+    def leave(self, group: str, member: str) -> None:
+        self._check_open()
+        self._groups.leave(group, member)
+
+    # ---- transactions --------------------------------------------------------------------------
+    def transaction(self) -> Transaction:
+        self._check_open()
+        return BufferedTransaction(self._commit_transaction)
+
+    def _commit_transaction(
+        self,
+        records: list[ProducerRecord],
+        offsets: list[tuple[str, dict[TopicPartition, int]]],
+        fence: tuple[str, str, int] | None = None,
+    ) -> None:
+        self._check_open()
+        self._transactions.commit(records, offsets, fence)
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    def maintain(self, now_ms: int) -> None:
+        """Nothing to do: the broker applies retention and compaction itself."""
+        self._check_open()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with self._lock:
+            fetchers, self._fetchers = self._fetchers, []
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            remaining = producer.flush(30)
+            if remaining:
+                log.warning("%s records were not delivered before close", remaining)
+        self._transactions.close()
+        self._groups.close()
+        for fetcher in fetchers:
+            fetcher.close()
+        self.cluster.close()
+
+    def __repr__(self) -> str:
+        return f"KafkaBackend({redact(self.url)!r})"

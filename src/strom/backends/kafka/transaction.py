@@ -1,0 +1,238 @@
+"""Transactions (exactly_once_v2) with Kafka's transactional producer.
+
+A strom transaction buffers its records and offsets until ``commit`` (like the other backends),
+then runs one Kafka transaction: ``begin_transaction``, produce everything and flush,
+``send_offsets_to_transaction`` for each group, the strom fence check, ``commit_transaction``.
+Any failure aborts it, so read_committed readers see all of it or nothing; a transaction that
+is aborted before ``commit`` never reaches the broker at all. ``commit`` returns once the
+commit markers are written (the partitions' last stable offsets are past the records), so the
+records are visible to fetches and ``offsets()`` when it returns.
+
+Fencing maps onto Kafka's two ways:
+
+- Kafka fences by ``transactional.id``: a producer that calls ``init_transactions`` with an id
+  fences every earlier producer with that id (its next commit fails with PRODUCER_FENCED).
+  A transaction fenced for ``(group, member)`` runs on the producer with id
+  ``<prefix>-<group>-<member>``, so a newer incarnation of the same member id (a restarted
+  instance with a stable member id, a duplicate) fences the older one; strom reports that as
+  FencedError. Unfenced transactions use one id per backend instance, ``<prefix>-<uuid>``.
+- strom fences by group generation (``Transaction.fence``): after the outputs and offsets are
+  sent, but before ``commit_transaction``, the membership topic is read to its end and the
+  transaction is aborted with FencedError unless the member is live and joined at or before
+  the generation. Between that check and the commit there is one round trip, in which a
+  session could expire unnoticed; Kafka Streams closes that gap with the consumer-group
+  generation in ``TxnOffsetCommit`` (KIP-447), which needs Kafka's own group protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+
+from strom.backends.api import ProducerRecord, TopicPartition as TP
+from strom.backends.common import check_offset
+from strom.backends.kafka.admin import Cluster
+from strom.backends.kafka.config import KafkaSettings, kafka_logger
+from strom.backends.kafka.errors import kafka_error, to_strom_error
+from strom.backends.kafka.producer import note_ends, plan, send
+from strom.core.errors import BackendError, FencedError
+from strom.core.partitioner import DefaultPartitioner
+
+__all__ = ["Transactions"]
+
+log = logging.getLogger("strom.kafka")
+
+#: How long commit waits for the commit markers to make the records readable.
+VISIBLE_TIMEOUT_S = 30.0
+
+
+class _TxnProducer:
+    __slots__ = ("lock", "producer", "transactional_id")
+
+    def __init__(self, transactional_id: str, producer: Producer) -> None:
+        self.transactional_id = transactional_id
+        self.producer = producer
+        self.lock = threading.Lock()
+
+
+class Transactions:
+    """The transactional producers of one backend and the commit of one transaction."""
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        cluster: Cluster,
+        check_fence: Callable[[str, str, int], None],
+    ) -> None:
+        self.settings = settings
+        self.cluster = cluster
+        self.check_fence = check_fence
+        self.timeout = settings.int_option("strom.request.timeout.ms") / 1000
+        self.prefix = settings.option("strom.transactional.id.prefix")
+        self.instance_id = f"{self.prefix}-{uuid.uuid4().hex}"
+        self._producers: dict[str, _TxnProducer] = {}
+        self._group_metadata: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._partitioner = DefaultPartitioner()
+
+    # ---- producers -----------------------------------------------------------------------------
+    def producer_for(self, fence: tuple[str, str, int] | None) -> _TxnProducer:
+        tid = self.instance_id if fence is None else f"{self.prefix}-{fence[0]}-{fence[1]}"
+        with self._lock:
+            tp = self._producers.get(tid)
+            if tp is None:
+                conf = self.settings.client(
+                    "producer", **{"transactional.id": tid, "logger": kafka_logger()}
+                )
+                producer = Producer(conf)
+                try:
+                    producer.init_transactions(self.timeout)
+                except Exception as e:
+                    raise to_strom_error(e, f"initializing transactional id {tid!r}") from e
+                tp = self._producers[tid] = _TxnProducer(tid, producer)
+            return tp
+
+    def _discard(self, tp: _TxnProducer) -> None:
+        with self._lock:
+            if self._producers.get(tp.transactional_id) is tp:
+                del self._producers[tp.transactional_id]
+        try:
+            tp.producer.flush(0)
+        except Exception:  # pragma: no cover - it is unusable anyway
+            pass
+
+    def group_metadata(self, group: str) -> Any:
+        """The consumer-group metadata ``send_offsets_to_transaction`` takes for ``group``.
+
+        strom commits offsets for groups with no Kafka members, so the metadata is that of a
+        standalone consumer of the group (generation -1), taken once from a short-lived
+        consumer and cached.
+        """
+        md = self._group_metadata.get(group)
+        if md is None:
+            conf = self.settings.client("consumer", **{"group.id": group})
+            consumer = Consumer(conf)
+            try:
+                md = consumer.consumer_group_metadata()
+            finally:
+                consumer.close()
+            self._group_metadata[group] = md
+        return md
+
+    # ---- commit ----------------------------------------------------------------------------------
+    def commit(
+        self,
+        records: list[ProducerRecord],
+        offsets: list[tuple[str, dict[TP, int]]],
+        fence: tuple[str, str, int] | None,
+    ) -> None:
+        """Commit a buffered transaction atomically (see the module doc)."""
+        batch = plan(records, self.cluster, self._partitioner)
+        by_group: dict[str, dict[TP, int]] = {}
+        for group, offs in offsets:
+            for (topic, partition), off in offs.items():
+                self.cluster.partition(topic, partition)
+                check_offset(topic, partition, off)
+            by_group.setdefault(group, {}).update(offs)
+        if not batch and not any(by_group.values()):
+            if fence is not None:
+                self.check_fence(*fence)
+            return
+        metadata = {g: self.group_metadata(g) for g in by_group}
+        txp = self.producer_for(fence)
+        with txp.lock:
+            placed = self._run(txp, batch, by_group, metadata, fence)
+        if placed:
+            self._await_visible(placed)
+
+    def _run(
+        self,
+        txp: _TxnProducer,
+        batch: list[Any],
+        by_group: dict[str, dict[TP, int]],
+        metadata: dict[str, Any],
+        fence: tuple[str, str, int] | None,
+    ) -> list[tuple[str, int, int]]:
+        producer = txp.producer
+        what = f"transaction of {txp.transactional_id!r}"
+        try:
+            producer.begin_transaction()
+        except Exception as e:
+            self._discard(txp)
+            raise to_strom_error(e, f"beginning the {what}") from e
+        try:
+            positions = send(producer, batch)
+            for group, offs in by_group.items():
+                tps = [TopicPartition(t, p, o) for (t, p), o in offs.items()]
+                producer.send_offsets_to_transaction(tps, metadata[group], self.timeout)
+            if fence is not None:
+                self.check_fence(*fence)
+            self._commit_with_retries(producer)
+        except BaseException as e:
+            self._abort(txp, e)
+            if isinstance(e, FencedError | BackendError):
+                raise
+            err = kafka_error(e)
+            if err is None:
+                raise
+            raise to_strom_error(e, f"committing the {what}") from e
+        return [(rec[0], p, off) for rec, (p, off) in zip(batch, positions)]
+
+    def _commit_with_retries(self, producer: Producer) -> None:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                producer.commit_transaction(self.timeout)
+                return
+            except Exception as e:
+                err = kafka_error(e)
+                if err is None or not err.retriable() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _abort(self, txp: _TxnProducer, cause: BaseException) -> None:
+        err = kafka_error(cause)
+        if err is not None and (err.fatal() or err.code() == KafkaError._FENCED):
+            self._discard(txp)  # fenced or broken: a new transaction starts a new producer
+            return
+        try:
+            txp.producer.abort_transaction(self.timeout)
+        except Exception as e:
+            log.warning("aborting the transaction of %r failed: %s", txp.transactional_id, e)
+            self._discard(txp)
+
+    def _await_visible(self, placed: list[tuple[str, int, int]]) -> None:
+        """Wait until the commit markers make the records readable (last stable offsets)."""
+        need: dict[TP, int] = {}
+        for t, p, off in placed:
+            if off + 1 > need.get((t, p), -1):
+                need[t, p] = off + 1
+        deadline = time.monotonic() + VISIBLE_TIMEOUT_S
+        pending = dict(need)
+        while pending:
+            ends = self.cluster.stable_ends(pending)
+            pending = {tp: n for tp, n in pending.items() if ends.get(tp, -1) < n}
+            if pending:
+                if time.monotonic() > deadline:
+                    raise BackendError(
+                        f"committed, but the records are not readable after "
+                        f"{VISIBLE_TIMEOUT_S:.0f}s: {sorted(pending)}"
+                    )
+                time.sleep(0.002)
+        note_ends(self.cluster.settings.bootstrap, placed)
+
+    def close(self) -> None:
+        with self._lock:
+            producers = list(self._producers.values())
+            self._producers.clear()
+        for tp in producers:
+            try:
+                tp.producer.flush(5)
+            except Exception as e:  # pragma: no cover - best effort
+                log.debug("closing %r: %s", tp.transactional_id, e)
