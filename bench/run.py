@@ -44,7 +44,7 @@ VOCABULARY = 1000  # W2's distinct words
 WORDS_PER_LINE = 10
 KINDS = ("click", "view", "purchase", "scroll")
 
-DEFAULT_RECORDS = {"W1": 100_000, "W2": 20_000, "W3": 50_000, "W4": 50_000, "W5": 30_000}
+DEFAULT_RECORDS = {"W1": 100_000, "W2": 20_000, "W3": 30_000, "W4": 40_000, "W5": 20_000}
 WORKLOADS = tuple(DEFAULT_RECORDS)
 #: Workloads measured against Bytewax (it has no stream-table join, so W4 has no baseline).
 BYTEWAX_WORKLOADS = ("W1", "W2", "W3", "W5")

@@ -406,9 +406,8 @@ class KafkaBroker:
                 )
             if not started:
                 started = STARTED_LINE in self.log_tail(1_000_000)
-            if started and self._accepts():
-                if self._answers_metadata(deadline):
-                    return
+            if started and self._accepts() and self._answers_metadata(deadline):
+                return
             time.sleep(0.1)
         raise BrokerError(
             f"the Kafka broker did not start in {self.startup_timeout:.0f}s:\n{self.log_tail()}"

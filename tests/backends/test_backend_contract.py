@@ -84,7 +84,7 @@ def test_round_trip_keeps_every_field(backend: Backend, topic: Topic) -> None:
         rec(t, b"k1", b"v1", 1_700_000_000_123, partition=1),
         rec(t, None, b"no key", 5, partition=1),
         rec(t, b"k2", None, 6, partition=1),
-        rec(t, b"", b"", 0, partition=1, headers=headers),
+        rec(t, b"", b"", 1, partition=1, headers=headers),  # librdkafka turns 0 into "now"
         rec(t, b"\x00" * 3, b"x" * 100_000, 2**62, partition=1),
     ]
     assert backend.produce(sent) == [(1, i) for i in range(5)]
@@ -281,10 +281,10 @@ def test_synced_once_every_member_acknowledged_the_generation(backend: Backend) 
     assert backend.heartbeat("grp", "b", 30_000, b.generation).synced
 
 
-def test_fenced_transactions_write_nothing(backend: Backend, topic) -> None:
+def test_fenced_transactions_write_nothing(backend: Backend, topic, short_session_ms: int) -> None:
     topic = topic("fenced")
     backend.create_topic(topic)
-    gen = backend.heartbeat("grp", "a", 150).generation
+    gen = backend.heartbeat("grp", "a", short_session_ms).generation
     with backend.transaction() as tx:
         tx.fence("grp", "a", gen)
         tx.produce([ProducerRecord(topic, b"k", b"1", 1)])
@@ -293,7 +293,7 @@ def test_fenced_transactions_write_nothing(backend: Backend, topic) -> None:
     with backend.transaction() as tx:
         tx.fence("grp", "a", gen)
         tx.produce([ProducerRecord(topic, b"k", b"2", 2)])
-    time.sleep(0.4)
+    time.sleep(short_session_ms / 1000 + 0.25)
     backend.heartbeat("grp", "b", 30_000)  # a's session expired: a is a zombie
 
     def zombie_commit(value: bytes) -> None:
@@ -312,14 +312,16 @@ def test_fenced_transactions_write_nothing(backend: Backend, topic) -> None:
     assert backend.committed("grp", [(topic, 0)]) == {(topic, 0): 1}
 
 
-def test_silent_members_expire_after_their_session_timeout(backend: Backend) -> None:
+def test_silent_members_expire_after_their_session_timeout(
+    backend: Backend, short_session_ms: int
+) -> None:
     backend.heartbeat("grp", "stays", 30_000)
-    joined = backend.heartbeat("grp", "dies", 150)
+    joined = backend.heartbeat("grp", "dies", short_session_ms)
     assert joined.members == ("dies", "stays")
-    time.sleep(0.4)
+    time.sleep(short_session_ms / 1000 + 0.25)
     after = backend.heartbeat("grp", "stays", 30_000)
     assert after.members == ("stays",) and after.generation > joined.generation
-    back = backend.heartbeat("grp", "dies", 150)  # a zombie coming back is a new join
+    back = backend.heartbeat("grp", "dies", short_session_ms)  # a zombie back is a new join
     assert back.members == ("dies", "stays") and back.generation > after.generation
 
 
@@ -390,6 +392,7 @@ def test_a_failing_transaction_commits_nothing(backend: Backend, topic: Topic) -
 
 
 # ---- retention and compaction ----------------------------------------------------------------
+@pytest.mark.maintain
 def test_retention_deletes_old_records_and_advances_the_beginning(
     backend: Backend, topic: Topic
 ) -> None:
@@ -409,6 +412,7 @@ def test_retention_deletes_old_records_and_advances_the_beginning(
     assert backend.produce([rec(t, b"k", b"new", 5000, partition=0)]) == [(0, 4)]
 
 
+@pytest.mark.maintain
 def test_compaction_keeps_the_latest_record_per_key(backend: Backend, topic: Topic) -> None:
     t = topic()
     backend.create_topic(t, config={"cleanup.policy": "compact", "delete.retention.ms": "1000"})
@@ -441,6 +445,7 @@ def test_compacted_topics_need_keys(backend: Backend, topic: Topic) -> None:
         backend.produce([rec(t, None, b"v")])
 
 
+@pytest.mark.maintain
 def test_compact_and_delete_apply_both(backend: Backend, topic: Topic) -> None:
     t = topic()
     backend.create_topic(t, config={"cleanup.policy": "compact,delete", "retention.ms": "100"})
@@ -448,3 +453,14 @@ def test_compact_and_delete_apply_both(backend: Backend, topic: Topic) -> None:
     backend.maintain(now_ms=650)
     assert [(r.offset, r.value) for r in backend.fetch(t, 0, 0)] == [(2, b"2")]
     assert backend.offsets(t, 0) == (2, 3)
+
+
+def test_delete_records_moves_the_log_start(backend: Backend, topic) -> None:
+    name = topic("purged")
+    backend.create_topic(name)
+    backend.produce([ProducerRecord(name, b"k", str(i).encode(), i) for i in range(5)])
+    backend.delete_records(name, 0, 3)
+    assert backend.offsets(name, 0) == (3, 5)
+    assert [r.value for r in backend.fetch(name, 0, 0)] == [b"3", b"4"]
+    backend.delete_records(name, 0, 99)  # past the end: everything, the start stops at the end
+    assert backend.offsets(name, 0) == (5, 5)

@@ -289,3 +289,25 @@ def test_state_of_another_log_is_wiped_not_reused(tmp_path):
                 wait_for(lambda c=client: final_counts(c) == {"a": 2, "b": 1})
             finally:
                 app.close()
+
+
+def test_consumed_repartition_records_are_purged(tmp_path, monkeypatch):
+    from strom.runtime import worker
+
+    monkeypatch.setattr(worker, "PURGE_INTERVAL_MS", 0)
+    broker = f"local://{tmp_path / 'log'}"
+    with strom.Client(broker) as client:
+        client.create_topic("lines")
+        client.create_topic("counts-out")
+        for i, line in enumerate(LINES):
+            client.produce("lines", line, key=f"k{i}", value_serde=S, key_serde=S, timestamp=i)
+        app = make_app(broker, tmp_path)
+        app.start()
+        try:
+            wait_for(lambda: final_counts(client) == EXPECTED)
+            wait_for(lambda: client.backend.offsets("wc-counts-repartition", 0)[0] > 0)
+        finally:
+            app.close()
+        begin, end = client.backend.offsets("wc-counts-repartition", 0)
+        words = sum(len(line.split()) for line in LINES)
+        assert 0 < begin <= end == words  # every word went through; consumed ones are gone

@@ -155,6 +155,10 @@ class Backend(ABC):
     def transaction(self) -> Transaction:
         """A transaction: its outputs and offsets commit atomically (exactly_once_v2)."""
 
+    def delete_records(self, topic: str, partition: int, before_offset: int) -> None:  # noqa: B027
+        """Drop a partition's records below ``before_offset`` (Kafka's deleteRecords); the
+        runtime purges repartition topics once their records are consumed and committed."""
+
     # ---- lifecycle ---------------------------------------------------------------------------
     def maintain(self, now_ms: int) -> None:  # noqa: B027 - optional
         """Apply retention (``retention.ms``) and compaction (``cleanup.policy=compact``)."""

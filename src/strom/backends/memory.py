@@ -355,6 +355,16 @@ class MemoryBackend(Backend):
                     if rules.compact:
                         _compact(part, now_ms - rules.delete_retention_ms)
 
+    def delete_records(self, topic: str, partition: int, before_offset: int) -> None:
+        self._check_open()
+        with self._log.lock:
+            part = self._partition(topic, partition)
+            i = bisect_left(part.offsets, before_offset)
+            if i:
+                del part.records[:i]
+                del part.offsets[:i]
+            part.start = max(part.start, min(before_offset, part.end))
+
     def close(self) -> None:
         self._closed = True
 

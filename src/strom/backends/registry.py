@@ -42,6 +42,8 @@ def open_backend(url: str, config: Mapping[str, object] | None = None) -> Backen
         try:
             from strom.backends.kafka import KafkaBackend
         except ImportError as e:
+            if (e.name or "").partition(".")[0] != "confluent_kafka":
+                raise
             raise BackendError(
                 f"{url.partition('?')[0]!r}: the kafka backend needs the 'kafka' extra "
                 f"(pip install 'strom[kafka]'): {e}"

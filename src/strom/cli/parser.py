@@ -10,10 +10,10 @@ import traceback
 from collections.abc import Sequence
 
 from strom import __version__
-from strom.cli import consume, describe, produce, reset, run, topics
+from strom.cli import consume, describe, produce, query, reset, run, topics
 from strom.core.errors import StromError
 
-COMMANDS = (run, describe, topics, produce, consume, reset)
+COMMANDS = (run, describe, topics, produce, consume, query, reset)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,13 +29,30 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         "set a Kafka Streams config key, e.g. processing.guarantee="
         "exactly_once_v2 (repeatable; overrides the App's config)",
     )
+    p.add_argument(
+        "--web",
+        metavar="[HOST:]PORT",
+        help="serve the status page, /metrics and store queries on HOST:PORT while running "
+        "(HOST defaults to 127.0.0.1; sets application.server unless configured)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     app = load_app(args.target)
     apply_overrides(app, args.broker, args.config)
+    web = None
+    if args.web:
+        from strom.web import parse_bind, serve
+
+        web = serve(app, *parse_bind(args.web))
+        app.config.setdefault("application.server", web.address)
+        print(f"web page, /metrics and store queries at {web.url}", file=sys.stderr)
     print(f"starting {app.application_id!r} on {app.broker} (Ctrl-C to stop)", file=sys.stderr)
-    app.run()
+    try:
+        app.run()
+    finally:
+        if web is not None:
+            web.close()
     print(f"stopped {app.application_id!r}", file=sys.stderr)
     return 0

@@ -36,6 +36,8 @@ log = logging.getLogger("strom.worker")
 QUEUE_TARGET = 2_000
 #: How often the worker applies retention and compaction to the log (embedded backends).
 MAINTAIN_INTERVAL_MS = 60_000
+#: How often consumed and committed repartition records are deleted (Kafka's purge interval).
+PURGE_INTERVAL_MS = 30_000
 
 
 def wall_ms() -> int:
@@ -84,6 +86,7 @@ class StreamWorker:
         self._last_commit = 0
         self._last_heartbeat = -(10**12)
         self._last_maintain = 0
+        self._last_purge = 0
         self._stop = threading.Event()
         self.processed = 0
         self.started = False
@@ -238,9 +241,20 @@ class StreamWorker:
         for owned in self.tasks.values():
             owned.task.post_commit()
         self._last_commit = self.clock()
+        if offsets and self._last_commit - self._last_purge >= PURGE_INTERVAL_MS:
+            self._last_purge = self._last_commit
+            self._purge(offsets)
         if self._last_commit - self._last_maintain >= MAINTAIN_INTERVAL_MS:
             self._last_maintain = self._last_commit
             self.backend.maintain(wall_ms())
+
+    def _purge(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Delete repartition records below the committed offsets: they are consumed."""
+        assert self.plan is not None
+        internal = {t for g in self.plan.groups for t in g.topics.internal_sources}
+        for (topic, partition), offset in offsets.items():
+            if topic in internal:
+                self.backend.delete_records(topic, partition, offset)
 
     # ---- group membership and tasks ---------------------------------------------------------
     def _heartbeat(self, force: bool = False) -> None:

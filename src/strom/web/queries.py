@@ -151,7 +151,8 @@ def query_key(
             return _error(503, str(e))
         partition = meta.partition
         if meta.member != worker.member_id and forwarded_by is None:
-            if not meta.active_host:
+            host = meta.active_host or _server_of(worker, meta.member)
+            if not host:
                 return _error(
                     503,
                     f"key {key!r} of {store!r} is on member {meta.member}, whose "
@@ -159,8 +160,8 @@ def query_key(
                     "instance, or retry once the group has settled)",
                     partition=partition,
                 )
-            if meta.active_host != me:
-                return _forward(meta.active_host, store, key_text, params, me)
+            if host != me:
+                return _forward(host, store, key_text, params, me)
         if not _holds(worker, store, meta.partition):
             return _error(
                 503,
@@ -177,6 +178,26 @@ def query_key(
         return _error(503, str(e), served_by=me)
     body = {"store": store, "key": key, **body, "partition": partition, "served_by": me}
     return status, plain_json(body)
+
+
+def _server_of(worker: Any, member: str | None) -> str | None:
+    """``member``'s application.server, read from ``<application.id>-instances`` (where each
+    instance publishes it when it joins), for a member that joined after this instance last
+    read it."""
+    if member is None:
+        return None
+    topic = f"{worker.application_id}-instances"
+    server = None
+    try:
+        offset = worker.backend.offsets(topic, 0)[0]
+        while batch := worker.backend.fetch(topic, 0, offset, 1000):
+            for r in batch:
+                if r.key is not None and r.key.decode() == member:
+                    server = (r.value or b"").decode() or None
+            offset = batch[-1].offset + 1
+    except StromError as e:
+        log.debug("cannot read %s: %s", topic, e)
+    return server
 
 
 def _holds(worker: Any, store: str, partition: int) -> bool:
@@ -292,7 +313,7 @@ def _others(worker: Any, me: str) -> list[tuple[str, str | None]]:
     for member in list(worker.members):
         if member == worker.member_id:
             continue
-        host = servers.get(member) or None
+        host = servers.get(member) or _server_of(worker, member)
         if host in seen:
             continue
         if host:
@@ -331,10 +352,7 @@ def _local_items(worker: Any, store: str, params: Mapping[str, str], limit: int)
     high = params.get("to")
     lo = parse_key(low, serde) if low not in (None, "") else None
     hi = parse_key(high, serde) if high not in (None, "") else None
-    if lo is not None and hi is not None:
-        it = view.range(lo, hi)
-    else:
-        it = view.all()
+    it = view.range(lo, hi) if lo is not None and hi is not None else view.all()
     for key, value in it:
         if lo is not None and hi is None and key < lo:
             continue

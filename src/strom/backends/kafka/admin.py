@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
 from confluent_kafka import (
+    OFFSET_END,
     ConsumerGroupTopicPartitions,
     IsolationLevel,
     KafkaError,
@@ -37,6 +38,20 @@ __all__ = ["Cluster", "TopicMeta", "is_hidden"]
 #: Topics Kafka (and strom's membership log) keep for themselves; ``list_topics`` hides them.
 HIDDEN_PREFIX = "__"
 TOPIC_SETTLE_S = 30.0
+#: Group coordinator answers that mean "ask again shortly" (it is moving or loading).
+COORDINATOR_BUSY = frozenset(
+    {
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+        KafkaError.UNSTABLE_OFFSET_COMMIT,
+        KafkaError.REBALANCE_IN_PROGRESS,
+    }
+)
+
+
+def _busy(err: KafkaError | None) -> bool:
+    return err is not None and (err.code() in COORDINATOR_BUSY or err.retriable())
 
 
 def is_hidden(name: str) -> bool:
@@ -93,7 +108,7 @@ class Cluster:
         except Exception as e:
             raise to_strom_error(e, f"reading the metadata of topic {name!r}", name) from e
         t = md.topics.get(name)
-        if t is None or t.error is not None and t.error.code() in UNKNOWN_TOPIC_CODES:
+        if t is None or (t.error is not None and t.error.code() in UNKNOWN_TOPIC_CODES):
             return None
         if t.error is not None:
             raise to_strom_error(t.error, f"reading the metadata of topic {name!r}", name)
@@ -219,26 +234,55 @@ class Cluster:
         return out
 
     # ---- consumer group offsets ----------------------------------------------------------------
+    def _group_call(self, call: Callable[[], Any], what: str) -> Any:
+        """Run a group-coordinator request, again while the coordinator is busy or moving."""
+        deadline = time.monotonic() + self.timeout
+        delay = 0.01
+        while True:
+            try:
+                result = call()
+                errors = [tp.error for tp in getattr(result, "topic_partitions", None) or ()]
+                busy = [e for e in errors if _busy(e)]
+                if not busy:
+                    return result
+                err: KafkaError | None = busy[0]
+            except Exception as e:
+                err = kafka_error(e)
+                if not _busy(err):
+                    raise
+            if time.monotonic() > deadline:
+                assert err is not None
+                raise to_strom_error(err, what)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
     def committed(
         self, group: str, partitions: list[tuple[str, int]]
     ) -> dict[tuple[str, int], int]:
         if not partitions:
             return {}
         request = ConsumerGroupTopicPartitions(group, [TopicPartition(t, p) for t, p in partitions])
-        future = self.admin.list_consumer_group_offsets(
-            [request], require_stable=True, request_timeout=self.timeout
-        )[group]
+        what = f"reading the offsets of group {group!r}"
+
+        def call() -> Any:
+            futures = self.admin.list_consumer_group_offsets(
+                [request], require_stable=True, request_timeout=self.timeout
+            )
+            return futures[group].result()
+
         try:
-            result = future.result()
+            result = self._group_call(call, what)
         except Exception as e:
             err = kafka_error(e)
-            if err is not None and err.code() == KafkaError.GROUP_ID_NOT_FOUND:
+            if err is None:
+                raise
+            if err.code() == KafkaError.GROUP_ID_NOT_FOUND:
                 return {}
-            raise to_strom_error(e, f"reading the offsets of group {group!r}") from e
+            raise to_strom_error(e, what) from e
         out = {}
         for tp in result.topic_partitions:
             if tp.error is not None and tp.error.code() not in UNKNOWN_TOPIC_CODES:
-                raise to_strom_error(tp.error, f"reading the offsets of group {group!r}")
+                raise to_strom_error(tp.error, what)
             if tp.error is None and tp.offset >= 0:
                 out[tp.topic, tp.partition] = tp.offset
         return out
@@ -249,30 +293,58 @@ class Cluster:
         request = ConsumerGroupTopicPartitions(
             group, [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
         )
-        future = self.admin.alter_consumer_group_offsets([request], request_timeout=self.timeout)[
-            group
-        ]
+        what = f"committing offsets of group {group!r}"
+
+        def call() -> Any:
+            futures = self.admin.alter_consumer_group_offsets(
+                [request], request_timeout=self.timeout
+            )
+            return futures[group].result()
+
         try:
-            result = future.result()
+            result = self._group_call(call, what)
         except Exception as e:
-            raise to_strom_error(e, f"committing offsets of group {group!r}") from e
+            if kafka_error(e) is None:
+                raise
+            raise to_strom_error(e, what) from e
         for tp in result.topic_partitions:
             if tp.error is not None:
-                raise to_strom_error(tp.error, f"committing offsets of group {group!r}", tp.topic)
+                raise to_strom_error(tp.error, what, tp.topic)
 
     def delete_group(self, group: str) -> None:
-        future = self.admin.delete_consumer_groups([group], request_timeout=self.timeout)[group]
+        what = f"deleting group {group!r}"
+
+        def call() -> Any:
+            futures = self.admin.delete_consumer_groups([group], request_timeout=self.timeout)
+            return futures[group].result()
+
         try:
-            future.result()
+            self._group_call(call, what)
         except Exception as e:
             err = kafka_error(e)
-            if err is not None and err.code() == KafkaError.GROUP_ID_NOT_FOUND:
+            if err is None:
+                raise
+            if err.code() == KafkaError.GROUP_ID_NOT_FOUND:
                 return
-            if err is not None and err.code() == KafkaError.NON_EMPTY_GROUP:
+            if err.code() == KafkaError.NON_EMPTY_GROUP:
                 raise BackendError(
                     f"group {group!r} still has active Kafka consumers: stop them first"
                 ) from None
-            raise to_strom_error(e, f"deleting group {group!r}") from e
+            raise to_strom_error(e, what) from e
+
+    # ---- records ---------------------------------------------------------------------------------
+    def delete_records(self, topic: str, partition: int, before_offset: int) -> None:
+        """Move the log start of a partition up to ``before_offset`` (at most to its end)."""
+        _begin, end = self.offsets(topic, partition)
+        target = before_offset if before_offset < end else OFFSET_END
+        futures = self.admin.delete_records(
+            [TopicPartition(topic, partition, target)], request_timeout=self.timeout
+        )
+        try:
+            for future in futures.values():
+                future.result()
+        except Exception as e:
+            raise to_strom_error(e, f"deleting records of {topic}[{partition}]", topic) from e
 
     def close(self) -> None:
         with self._lock:

@@ -75,7 +75,7 @@ class KafkaBackend(Backend):
             self.settings.option("strom.groups.topic"),
             self.cluster,
             self._get_producer,
-            Fetcher(self.settings, self.cluster, "groups"),
+            lambda: Fetcher(self.settings, self.cluster, "groups"),
         )
         self._transactions = Transactions(self.settings, self.cluster, self._groups.check_fence)
         self._closed = False
@@ -200,6 +200,11 @@ class KafkaBackend(Backend):
     ) -> None:
         self._check_open()
         self._transactions.commit(records, offsets, fence)
+
+    def delete_records(self, topic: str, partition: int, before_offset: int) -> None:
+        self._check_open()
+        check_offset(topic, partition, before_offset)
+        self.cluster.delete_records(topic, partition, before_offset)
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def maintain(self, now_ms: int) -> None:

@@ -48,6 +48,6 @@ def to_strom_error(
         return unknown_topic(topic)
     if topic is not None and code == KafkaError.TOPIC_ALREADY_EXISTS:
         return TopicExistsError(f"topic {topic!r} already exists")
-    if code in FENCED_CODES or err.fatal() and "fenced" in err.str().lower():
+    if code in FENCED_CODES or (err.fatal() and "fenced" in err.str().lower()):
         return FencedError(f"{what} failed: this producer was fenced by a newer one ({err.str()})")
     return BackendError(f"{what} failed: {err.name()}: {err.str()}")

@@ -154,12 +154,13 @@ class GroupLog:
         topic: str,
         cluster: Cluster,
         producer: Callable[[], Producer],  # the backend's idempotent producer (made lazily)
-        fetcher: Fetcher,
+        fetcher: Callable[[], Fetcher],
     ) -> None:
         self.topic = topic
         self.cluster = cluster
         self._producer = producer
-        self.fetcher = fetcher
+        self._make_fetcher = fetcher
+        self._fetcher: Fetcher | None = None
         self.groups: dict[str, GroupState] = {}
         self.position = 0  # the next offset to read
         self.loaded = False
@@ -254,7 +255,7 @@ class GroupLog:
         records: list[ConsumerRecord] = []
         deadline = time.monotonic() + READ_TIMEOUT_S
         while self.position < end:
-            batch = self.fetcher.fetch(self.topic, 0, self.position, 10_000)
+            batch = self._get_fetcher().fetch(self.topic, 0, self.position, 10_000)
             if batch:
                 records.extend(batch)
                 self.position = batch[-1].offset + 1
@@ -326,8 +327,16 @@ class GroupLog:
             return
         g.snapshot_as_of = as_of
 
+    def _get_fetcher(self) -> Fetcher:
+        if self._fetcher is None:
+            self._fetcher = self._make_fetcher()
+        return self._fetcher
+
     def close(self) -> None:
-        self.fetcher.close()
+        with self.lock:
+            if self._fetcher is not None:
+                self._fetcher.close()
+                self._fetcher = None
 
 
 def _snapshot_delivered(err: Any, _msg: Any) -> None:

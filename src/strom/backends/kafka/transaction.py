@@ -35,7 +35,8 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
-from strom.backends.api import ProducerRecord, TopicPartition as TP
+from strom.backends.api import ProducerRecord
+from strom.backends.api import TopicPartition as TP
 from strom.backends.common import check_offset
 from strom.backends.kafka.admin import Cluster
 from strom.backends.kafka.config import KafkaSettings, kafka_logger

@@ -388,6 +388,15 @@ class LocalBackend(Backend):
 
         self._write(apply)
 
+    def delete_records(self, topic: str, partition: int, before_offset: int) -> None:
+        def apply(conn: sqlite3.Connection) -> None:
+            state = self._topic(conn, topic)
+            if not 0 <= partition < state.partitions:
+                raise unknown_partition(topic, partition, state.partitions)
+            cleanup.delete_before(conn, state.tid, partition, before_offset)
+
+        self._write(apply)
+
     # ---- lifecycle ---------------------------------------------------------------------------
     def maintain(self, now_ms: int) -> None:
         """Apply ``retention.ms`` and compaction, one partition per write transaction."""

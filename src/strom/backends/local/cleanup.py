@@ -50,3 +50,16 @@ def compact(conn: sqlite3.Connection, tid: int, part: int, tombstone_cutoff_ms: 
         (tid, part, tombstone_cutoff_ms),
     ).rowcount
     return deleted
+
+
+def delete_before(conn: sqlite3.Connection, tid: int, part: int, offset: int) -> int:
+    """Delete the records below ``offset`` and move the log start up to it."""
+    deleted = conn.execute(
+        "DELETE FROM records WHERE tid=? AND part=? AND off<?", (tid, part, offset)
+    ).rowcount
+    conn.execute(
+        "UPDATE partitions SET log_start=max(log_start, min(?, next_offset)) "
+        "WHERE tid=? AND part=?",
+        (offset, tid, part),
+    )
+    return deleted
