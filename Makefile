@@ -22,6 +22,8 @@ lint: setup
 	$(VENV)/bin/ruff format --check src tests examples
 
 test: lint
+	@command -v chromium >/dev/null 2>&1 || bash scripts/install_browser.sh || \
+		echo "chromium not installed: the browser test will skip"
 	$(VENV)/bin/pytest --doctest-modules src tests
 
 docs: setup

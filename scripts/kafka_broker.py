@@ -223,6 +223,8 @@ class KafkaBroker:
 
     ``port``/``controller_port`` of 0 pick free ports; ``log_dir`` None uses a temporary
     directory removed on stop; ``extra_config`` adds or overrides ``server.properties`` keys.
+    ``sasl_users`` (``{"user": "password"}``) adds a SASL_PLAINTEXT listener with the PLAIN
+    mechanism on another free port (``sasl_bootstrap``), for testing authenticated clients.
     """
 
     def __init__(
@@ -237,6 +239,7 @@ class KafkaBroker:
         jvm_opts: list[str] | None = None,
         log_level: str = "WARN",
         quiet: bool = True,
+        sasl_users: dict[str, str] | None = None,
     ) -> None:
         self.version = version
         self.host = host
@@ -251,6 +254,8 @@ class KafkaBroker:
         )
         self.log_level = log_level
         self.quiet = quiet
+        self.sasl_users = dict(sasl_users or {})
+        self.sasl_port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.workdir: Path | None = None
         self.timings: dict[str, float] = {}
@@ -262,6 +267,11 @@ class KafkaBroker:
     def bootstrap(self) -> str:
         """``host:port`` of the PLAINTEXT listener (what ``bootstrap.servers`` takes)."""
         return f"{self.host}:{self.port}"
+
+    @property
+    def sasl_bootstrap(self) -> str | None:
+        """``host:port`` of the SASL_PLAINTEXT listener (None without ``sasl_users``)."""
+        return f"{self.host}:{self.sasl_port}" if self.sasl_users else None
 
     @property
     def url(self) -> str:
@@ -292,6 +302,8 @@ class KafkaBroker:
         data = self.log_dir or self.workdir / "data"
         self.port = self.port or free_port(self.host)
         self.controller_port = self.controller_port or free_port(self.host)
+        if self.sasl_users:
+            self.sasl_port = self.sasl_port or free_port(self.host)
         props = self.workdir / "server.properties"
         props.write_text(self._properties(data))
         log4j = self.workdir / "log4j2.properties"
@@ -363,6 +375,31 @@ class KafkaBroker:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
 
+    def warm_up(self, timeout: float = 60.0) -> None:
+        """Start the group and transaction coordinators now (their internal topics are created
+        on first use, which costs a first transaction or offset commit a second or more).
+        Needs confluent-kafka; without it, does nothing."""
+        try:
+            from confluent_kafka import Consumer, Producer, TopicPartition
+        except ImportError:
+            return
+        t0 = time.monotonic()
+        quiet = {"bootstrap.servers": self.bootstrap, "log_level": 0}
+        producer = Producer({**quiet, "transactional.id": "kafka-broker-warm-up"})
+        producer.init_transactions(timeout)  # creates __transaction_state
+        consumer = Consumer({**quiet, "group.id": "kafka-broker-warm-up"})
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:  # creates __consumer_offsets
+                try:
+                    consumer.committed([TopicPartition("kafka-broker-warm-up", 0)], timeout=5)
+                    break
+                except Exception:
+                    time.sleep(0.1)
+        finally:
+            consumer.close()
+        self.timings["warm_up"] = time.monotonic() - t0
+
     def log_tail(self, chars: int = 4000) -> str:
         try:
             return self.log_path.read_text(errors="replace")[-chars:]
@@ -391,6 +428,16 @@ class KafkaBroker:
                 "log.dirs": str(data),
             }
         )
+        if self.sasl_users:
+            s = self.sasl_port
+            users = " ".join(f'user_{u}="{pw}"' for u, pw in self.sasl_users.items())
+            config["listeners"] += f",SASL_PLAINTEXT://{h}:{s}"
+            config["advertised.listeners"] += f",SASL_PLAINTEXT://{h}:{s}"
+            config["listener.security.protocol.map"] += ",SASL_PLAINTEXT:SASL_PLAINTEXT"
+            config["sasl.enabled.mechanisms"] = "PLAIN"
+            config["listener.name.sasl_plaintext.plain.sasl.jaas.config"] = (
+                f"org.apache.kafka.common.security.plain.PlainLoginModule required {users};"
+            )
         config.update(self.extra_config)
         return "".join(f"{k}={v}\n" for k, v in config.items())
 
@@ -439,13 +486,22 @@ _shared_lock = threading.Lock()
 
 def shared_broker() -> KafkaBroker:
     """One broker per Python process, started on first use and stopped when Python exits
-    (the test suite's backend contract and Kafka tests share it)."""
+    (the test suite's backend contract and Kafka tests share it).
+
+    Tuned to start fast rather than to run fast (C1 JIT only, serial GC; STROM_KAFKA_JVM_OPTS
+    overrides), with a SASL_PLAINTEXT listener for user ``strom``, password ``strom-secret``.
+    """
     global _shared
     with _shared_lock:
         if _shared is None or not _shared.running():
-            broker = KafkaBroker()
+            fast_start = ["-Xms128m", "-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
+            broker = KafkaBroker(
+                jvm_opts=None if os.environ.get("STROM_KAFKA_JVM_OPTS") else fast_start,
+                sasl_users={"strom": "strom-secret"},
+            )
             broker.start()
             atexit.register(broker.stop)
+            broker.warm_up()
             _shared = broker
         return _shared
 
@@ -464,6 +520,13 @@ def main(argv: list[str] | None = None) -> int:
         "--config", action="append", default=[], metavar="KEY=VALUE", help="broker setting"
     )
     s.add_argument("--log-level", default="WARN", help="broker log level (default WARN)")
+    s.add_argument(
+        "--sasl-user",
+        action="append",
+        default=[],
+        metavar="USER:PASSWORD",
+        help="add a SASL_PLAINTEXT (PLAIN) listener with this user",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":
@@ -478,12 +541,15 @@ def main(argv: list[str] | None = None) -> int:
             extra_config=extra,
             log_level=args.log_level,
             quiet=False,
+            sasl_users=dict(u.split(":", 1) for u in args.sasl_user),
         )
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         with broker:
             print(broker.bootstrap, flush=True)
+            if broker.sasl_bootstrap:
+                _log(f"SASL_PLAINTEXT (PLAIN) listener: {broker.sasl_bootstrap}")
             _log(f"log: {broker.log_path}; Ctrl-C stops the broker")
             while not stop.wait(0.5):
                 if not broker.running():

@@ -94,13 +94,13 @@ class App(FaustMixin, StreamsBuilder):
         """Run until SIGINT/SIGTERM (or :meth:`close` from another thread), then shut down
         cleanly: commit, write checkpoints, leave the group."""
         worker = self._worker()
-        self._start_agents(worker)
         self._running = worker
         previous = {}
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 previous[sig] = signal.signal(sig, lambda *_: worker.stop())
         try:
+            self._start_agents(worker)
             self._run_replacing(worker)
         finally:
             for sig, handler in previous.items():

@@ -198,6 +198,59 @@ def test_an_agent_sends_to_a_topic_another_agent_consumes():
     assert got == ["KAFKA", "STREAMS"]
 
 
+def test_agents_and_the_dsl_share_the_app_and_its_topics():
+    """Declared topics exist before the topology starts, so the DSL can read them."""
+    app = strom.App("mixed", broker="memory://", commit_interval_ms=100)
+    numbers = app.topic("numbers", value_type=int)
+    doubled = app.topic("doubled", value_type=int)
+    app.stream("numbers", value_serde=serdes.Long()).map_values(lambda n: n * 2).to(
+        "doubled", value_serde=serdes.Long()
+    )
+    got: list[int] = []
+
+    @app.agent(doubled)
+    async def collect(stream):
+        async for n in stream:
+            got.append(n)
+
+    for n in [1, 2, 3]:
+        numbers.send_soon(value=n)
+    app.start()
+    wait_for(lambda: collect.processed == 3)
+    app.close()
+    assert got == [2, 4, 6]
+
+
+def test_offsets_and_tables_are_committed_every_commit_interval(tmp_path):
+    broker = f"local://{tmp_path / 'log'}"
+    app = strom.App("periodic", broker=broker, commit_interval_ms=100, state_dir=str(tmp_path))
+    clicks = app.topic("clicks", key_type=str, partitions=2)
+    counts = app.Table("counts", default=int)
+    where: list[tuple[str, int, int]] = []
+
+    @app.agent(clicks)
+    async def count(stream):
+        async for event in stream.events():
+            counts[event.key] += 1
+            where.append((event.topic, event.partition, event.offset))
+
+    for user in ["ann", "bob", "ann"]:
+        clicks.send_soon(key=user, value=None)
+    app.start()
+    try:
+        wait_for(lambda: count.processed == 3)
+        wait_for(lambda: sum(committed(broker, "periodic-agent-count", "clicks", 2).values()) == 3)
+        with strom.Client(broker) as client:
+            wait_for(lambda: len(client.read("periodic-counts-changelog")) >= 2)
+        assert app.is_running
+    finally:
+        app.close()
+    for p in (0, 1):  # each partition's events in offset order, from 0
+        offsets = [o for t, q, o in where if q == p and t == "clicks"]
+        assert offsets == list(range(len(offsets)))
+    assert len(where) == 3
+
+
 # ---- tables ----------------------------------------------------------------------------------
 
 

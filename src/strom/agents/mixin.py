@@ -38,10 +38,12 @@ from strom.agents.topic import Outbox, Topic
 from strom.backends.api import Backend
 from strom.backends.memory import MemoryBackend
 from strom.backends.registry import open_backend
+from strom.core.errors import ConfigError
 from strom.serdes import Serde
 
 if TYPE_CHECKING:
     from strom.runtime.worker import StreamWorker
+    from strom.topology.topology import Topology
 
 log = logging.getLogger("strom.agents")
 
@@ -55,6 +57,7 @@ class FaustMixin:
     broker: str
     _running: StreamWorker | None
     _error: BaseException | None
+    topology: Topology
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -101,7 +104,8 @@ class FaustMixin:
             raise TypeError(f"@app.agent needs a topic from app.topic(...), got {topic!r}")
 
         def decorate(fn: Callable[..., Any]) -> Agent:
-            agent = Agent(fn, topic, self.application_id, sink or (), name)
+            sinks = sink if isinstance(sink, list | tuple) else [] if sink is None else [sink]
+            agent = Agent(fn, topic, self.application_id, sinks, name)
             if agent.name in self._agents:
                 raise ValueError(f"an agent named {agent.name!r} exists already: pass name=")
             self._agents[agent.name] = agent
@@ -127,6 +131,12 @@ class FaustMixin:
     # ---- hooks of App.start/run/close --------------------------------------------------------
     def _create_agent_topics(self, backend: Backend) -> None:
         """Create the declared topics and the tables' changelogs that do not exist."""
+        clash = sorted(set(self._tables) & set(self.topology.stores))
+        if clash:
+            raise ConfigError(
+                f"tables {clash} have the names of state stores of the topology, and would "
+                "share their changelogs: rename them"
+            )
         existing = backend.list_topics()
         for topic in self._faust_topics:
             info = existing.get(topic.name)

@@ -57,6 +57,7 @@ class AgentRuntime:
         self._commit_s = int(config["commit.interval.ms"]) / 1000
         self._stopping = threading.Event()
         self._ready = threading.Event()
+        self._started = False  # tables open, streams ready
         self._thread: threading.Thread | None = None
         self._streams: list[Stream] = []
         self._changelogs = {t.name: t.changelog for t in self.tables}
@@ -71,7 +72,7 @@ class AgentRuntime:
         )
         self._thread.start()
         self._ready.wait()
-        if self.error is not None:
+        if not self._started:
             self._thread.join()
             raise StromError(f"the agents could not start: {self.error}") from self.error
 
@@ -86,20 +87,26 @@ class AgentRuntime:
         try:
             asyncio.run(self._run())
         except BaseException as e:
-            self.error = self.error or e
             log.exception("the agents of %s stopped with an error", self.application_id)
+            if self.error is None:
+                self.error = e
+                if self._started:
+                    self.on_error(e)
         finally:
             self._ready.set()
             self.backend.close()
 
     async def _run(self) -> None:
-        self._open_tables()
-        self._produce()
-        self._streams = [Stream(a, self.backend, self.config, self._stopping) for a in self.agents]
-        self._ready.set()
-        tasks = [asyncio.create_task(self._agent(s)) for s in self._streams]
         clean = False
         try:
+            self._open_tables()
+            self._produce()
+            self._streams = [
+                Stream(a, self.backend, self.config, self._stopping) for a in self.agents
+            ]
+            self._started = True
+            self._ready.set()
+            tasks = [asyncio.create_task(self._agent(s), name=s.agent.name) for s in self._streams]
             last_commit = time.monotonic()
             while not self._stopping.is_set():
                 await asyncio.sleep(self._poll_s)
@@ -110,11 +117,15 @@ class AgentRuntime:
             if tasks:  # the streams end: let each agent finish the event it is on
                 _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_S)
                 for task in late:
+                    log.warning(
+                        "agent %s did not stop in %ss: cancelled", task.get_name(), STOP_GRACE_S
+                    )
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
             self.commit()
             clean = True
         finally:
+            self._stopping.set()  # after an error, the streams end too
             self._close_tables(clean)
 
     async def _agent(self, stream: Stream) -> None:
@@ -127,8 +138,6 @@ class AgentRuntime:
                     await agent.deliver(None if event is None else event.key, value)
             else:
                 await result
-        except asyncio.CancelledError:
-            log.warning("agent %s did not stop within %ss: cancelled", agent.name, STOP_GRACE_S)
         except Exception as e:
             log.exception("agent %s failed", agent.name)
             if self.error is None:

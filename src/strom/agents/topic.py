@@ -29,9 +29,6 @@ class Outbox:
             out, self._records = self._records, []
         return out
 
-    def __len__(self) -> int:
-        return len(self._records)
-
 
 class Topic:
     """A topic as Faust declares it: a name, serdes, and a partition count for creation.

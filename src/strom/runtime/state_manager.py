@@ -109,6 +109,7 @@ class StateManager:
                     break
                 callback([(r.key, r.value, r.timestamp) for r in batch])
                 total += len(batch)
+                self.restored = total  # visible while restoring (the web page shows it)
                 offset = batch[-1].offset + 1
             if offset > start:
                 log.info(

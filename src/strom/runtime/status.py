@@ -42,6 +42,8 @@ WINDOW_S = 10.0
 LATENCY_SAMPLES = 256
 #: How long a store's size on disk is cached (walking a RocksDB directory costs syscalls).
 DISK_TTL_S = 5.0
+#: How long offsets read from the log are reused (a page and a scraper may ask at once).
+OFFSETS_TTL_S = 0.5
 
 
 def _wall_ms() -> int:
@@ -87,6 +89,7 @@ class Status:
         self.tasks: dict[TaskId, _TaskSamples] = {}
         self.instance = _TaskSamples()
         self._disk: dict[Path, tuple[float, int | None]] = {}
+        self._reads: dict[Any, tuple[float, Any]] = {}
 
     # ---- commit timer --------------------------------------------------------------------
     def record_commit(self, seconds: float, ok: bool) -> None:
@@ -145,6 +148,18 @@ class Status:
             ts = self.tasks.get(tid)
             return (ts.rate(), ts.e2e_ms) if ts is not None else (0.0, None)
 
+    def cached(self, key: Any, read: Callable[[], Any]) -> Any:
+        """``read()``, reused for :data:`OFFSETS_TTL_S` (on Kafka each read is a request)."""
+        now = time.monotonic()
+        hit = self._reads.get(key)
+        if hit is not None and now - hit[0] < OFFSETS_TTL_S:
+            return hit[1]
+        value = read()
+        if len(self._reads) > 10_000:
+            self._reads.clear()
+        self._reads[key] = (now, value)
+        return value
+
     def disk_bytes(self, path: Path) -> int | None:
         now = time.monotonic()
         cached = self._disk.get(path)
@@ -170,15 +185,16 @@ def install(worker: Any) -> Status:
         return status
 
 
-def _timed_commit(commit: Callable[[], None], status: Status, worker: Any) -> Callable[[], None]:
+def _timed_commit(commit: Callable[[], Any], status: Status, worker: Any) -> Callable[[], Any]:
     ref = weakref.ref(worker)
 
-    def timed_commit() -> None:
+    def timed_commit() -> Any:
         start = time.perf_counter()
         ok = False
         try:
-            commit()
-            ok = True
+            result = commit()  # False: the worker was fenced
+            ok = result is not False
+            return result
         finally:
             status.record_commit(time.perf_counter() - start, ok)
             w = ref()
@@ -249,7 +265,7 @@ def _owned(worker: Any) -> list[tuple[TaskId, Any]]:
 def _task(worker: Any, status: Status, tid: TaskId, owned: Any) -> dict[str, Any]:
     task, metrics = owned.task, owned.task.metrics
     rate, e2e = status.task_samples(tid)
-    partitions = _partitions(worker, owned)
+    partitions = _partitions(worker, status, owned)
     lags = [p["lag"] for p in partitions if p["lag"] is not None]
     return {
         "id": str(tid),
@@ -277,10 +293,12 @@ def _task(worker: Any, status: Status, tid: TaskId, owned: Any) -> dict[str, Any
     }
 
 
-def _partitions(worker: Any, owned: Any) -> list[dict[str, Any]]:
+def _partitions(worker: Any, status: Status, owned: Any) -> list[dict[str, Any]]:
     positions = dict(owned.next_offsets)
+    backend = worker.backend
     try:
-        committed = worker.backend.committed(worker.group, list(positions))
+        tps = sorted(positions)
+        committed = status.cached(("committed", *tps), lambda: backend.committed(worker.group, tps))
     except Exception as e:
         log.debug("committed offsets unavailable: %s", e)
         committed = {}
@@ -289,7 +307,7 @@ def _partitions(worker: Any, owned: Any) -> list[dict[str, Any]]:
         position = positions[tp]
         processed = position - owned.task.queued(tp)  # the next offset to process
         try:
-            begin, end = worker.backend.offsets(*tp)
+            begin, end = status.cached(("offsets", tp), lambda tp=tp: backend.offsets(*tp))
         except Exception as e:
             log.debug("offsets of %s unavailable: %s", tp, e)
             begin = end = None

@@ -91,6 +91,7 @@ class StreamWorker:
         self.processed = 0
         self.started = False
         self.global_task: GlobalTask | None = None
+        self.restoring: dict[TaskId, StateManager] = {}
         self.members: list[str] = []  # the group's members, sorted (partition p: p % len)
         self.servers: dict[str, str] = {}  # member -> application.server
 
@@ -183,8 +184,8 @@ class StreamWorker:
         for owned in self.tasks.values():
             owned.task.maybe_punctuate_system_time(now)
         self.processed += processed
-        if not self.eos and len(self.collector) >= 1000:
-            self._produce()  # at_least_once: outputs go out as they come, offsets at commit
+        if not self.eos and self.collector.buffer:
+            self._produce()  # at_least_once: outputs go out each loop, offsets at commit
         if (
             now - self._last_commit >= self.commit_interval
             or any(o.task.context.commit_requested for o in self.tasks.values())
@@ -210,9 +211,9 @@ class StreamWorker:
         if records:
             self.backend.produce(records)
 
-    def commit(self) -> None:
+    def commit(self) -> bool:
         """Flush stores, then write outputs, changelogs and input offsets (atomically under
-        exactly_once_v2)."""
+        exactly_once_v2). False if this member was fenced (its tasks are then dropped)."""
         offsets: dict[TopicPartition, int] = {}
         if self.global_task is not None:
             self.global_task.flush()
@@ -229,7 +230,7 @@ class StreamWorker:
                         tx.commit_offsets(self.group, offsets)
             except FencedError as e:
                 self._fenced(e)
-                return
+                return False
         else:
             if records:
                 self.backend.produce(records)
@@ -247,6 +248,7 @@ class StreamWorker:
         if self._last_commit - self._last_maintain >= MAINTAIN_INTERVAL_MS:
             self._last_maintain = self._last_commit
             self.backend.maintain(wall_ms())
+        return True
 
     def _purge(self, offsets: Mapping[TopicPartition, int]) -> None:
         """Delete repartition records below the committed offsets: they are consumed."""
@@ -282,7 +284,8 @@ class StreamWorker:
                 n,
                 sorted(mine),
             )
-            self._revoke(mine)
+            if not self._revoke(mine):
+                return  # fenced: _fenced() has already rejoined the group
             self.generation = m.generation
             self.assigned = mine
             m = self.backend.heartbeat(
@@ -295,24 +298,31 @@ class StreamWorker:
     def _publish_server(self) -> None:
         """Tell the other instances where this one answers queries (``application.server``),
         through ``<application.id>-instances``, and learn theirs."""
-        topic = f"{self.application_id}-instances"
         server = str(self.config.get("application.server") or "")
         if not server:
             return  # no queries answered here: nothing to share (and no topic to create)
+        topic = f"{self.application_id}-instances"
         try:
             self.backend.create_topic(topic, 1, {"cleanup.policy": "compact"}, exist_ok=True)
-            if server:
-                self.backend.produce(
-                    [ProducerRecord(topic, self.member_id.encode(), server.encode(), wall_ms())]
-                )
+            self.backend.produce(
+                [ProducerRecord(topic, self.member_id.encode(), server.encode(), wall_ms())]
+            )
+        except StromError as e:
+            log.warning("could not share application.server: %s", e)
+        self._learn_servers()
+
+    def _learn_servers(self) -> None:
+        """Read where every instance answers queries."""
+        topic = f"{self.application_id}-instances"
+        try:
             offset = self.backend.offsets(topic, 0)[0]
             while batch := self.backend.fetch(topic, 0, offset, 1000):
                 for r in batch:
                     if r.key is not None:
                         self.servers[r.key.decode()] = (r.value or b"").decode()
                 offset = batch[-1].offset + 1
-        except StromError as e:
-            log.warning("could not share application.server: %s", e)
+        except StromError as e:  # no instance has shared one yet
+            log.debug("no application.server known yet: %s", e)
 
     def _pending(self) -> list[TaskId]:
         """Tasks assigned to this member that it has not opened yet."""
@@ -325,18 +335,23 @@ class StreamWorker:
             if p < g.partitions and TaskId(g.id, p) not in self.tasks
         ]
 
-    def _revoke(self, keep: set[int]) -> None:
+    def _revoke(self, keep: set[int]) -> bool:
+        """Commit, then close the tasks not kept; False if the commit found this member
+        fenced (then every task is already dropped and the member has rejoined)."""
         revoked = [t for t in self.tasks if t.partition not in keep]
         if not revoked:
-            return
-        self.commit()
+            return True
+        if not self.commit():
+            return False
         for tid in revoked:
             self._close_task(tid, clean=True)
+        return True
 
     def _open_task(self, tid: TaskId) -> None:
         assert self.plan is not None
         task_dir = self.state_root / str(tid)
         state = StateManager(tid, task_dir, self.backend, self.eos)
+        self.restoring = {tid: state}  # the task being restored, for status pages
         pt = self.topology.build(self.application_id, self.config, tid.subtopology)
         state.prepare(pt.changelogs)
         task = StreamTask(
@@ -413,6 +428,8 @@ class StreamWorker:
         partition = partition_for_key(data, group.partitions)
         members = self.members or [self.member_id]
         member = members[partition % len(members)]
+        if member not in self.servers:  # it may have joined after this instance last read
+            self._learn_servers()
         return KeyQueryMetadata(self.servers.get(member), partition, member)
 
     def _fenced(self, error: FencedError) -> None:

@@ -32,9 +32,10 @@ h2{font-size:15px;margin:22px 0 8px}
   background:#e5e7eb}
 .badge.running{background:#dcfce7;color:#166534}.badge.rebalancing{background:#fef3c7;color:#92400e}
 .badge.stopped,.badge.error{background:#fee2e2;color:#991b1b}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:10px}
 .card{border:1px solid var(--line);border-radius:8px;padding:8px 12px;background:var(--bg)}
-.card .k{color:var(--muted);font-size:12px}.card .v{font-size:18px;font-weight:600}
+.card .k{color:var(--muted);font-size:12px}
+.card .v{font-size:18px;font-weight:600;white-space:nowrap}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:var(--soft);font-weight:600}

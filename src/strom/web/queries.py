@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import orjson
 
@@ -40,6 +40,7 @@ DEFAULT_LIMIT = 1000
 FOREVER = 2**62
 
 Answer = tuple[int, dict[str, Any]]
+_T = TypeVar("_T")
 
 
 def to_json(obj: Any) -> bytes:
@@ -131,6 +132,18 @@ def _is_global(worker: Any, store: str) -> bool:
     return store in set(worker.topology.global_store_names())
 
 
+def _retrying(read: Callable[[], _T]) -> _T:
+    """Run a store read, again if the worker thread changed a cache under it (reads are not
+    locked against processing: a dict that changed size mid-iteration raises RuntimeError)."""
+    for _ in range(4):
+        try:
+            return read()
+        except RuntimeError as e:
+            if "changed size during iteration" not in str(e):
+                raise
+    return read()
+
+
 # ---- one key ---------------------------------------------------------------------------------
 def query_key(
     app: Any, store: str, key_text: str, params: Mapping[str, str], forwarded_by: str | None
@@ -171,7 +184,7 @@ def query_key(
                 served_by=me,
             )
     try:
-        status, body = _read_key(worker.store(store), key, params)
+        status, body = _retrying(lambda: _read_key(worker.store(store), key, params))
     except _BadRequest as e:
         return _error(400, str(e))
     except StoreError as e:
@@ -255,7 +268,7 @@ def query_range(
         return _error(400, f"?limit= must be a number, got {params.get('limit')!r}")
     me = _served_by(app, worker)
     try:
-        items = plain_json(_local_items(worker, store, params, limit))
+        items = plain_json(_retrying(lambda: _local_items(worker, store, params, limit)))
     except _BadRequest as e:
         return _error(400, str(e))
     except StoreError:

@@ -65,10 +65,15 @@ class _Box:
 class _Cluster:
     sub: SubtopologyDescription
     rows: list[list[_Box]] = field(default_factory=list)
+    left: float = 0.0  # extent around the centre line, stores hanging to the right
+    right: float = 0.0
     x: float = 0.0
     y: float = 0.0
-    w: float = 0.0
     h: float = 0.0
+
+    @property
+    def w(self) -> float:
+        return self.right - self.left
 
 
 def _width(text: str) -> float:
@@ -132,9 +137,10 @@ def _cluster(sub: SubtopologyDescription, boxes: dict[tuple[str, str], _Box]) ->
             boxes[box.key] = box
             rows[layer[n.name]].append(box)
     cluster = _Cluster(sub, rows)
-    inner = max((_row_width(r) for r in rows), default=0.0)
     label_w = _width(_cluster_label(sub))
-    cluster.w = max(inner, label_w) + 2 * PAD
+    extents = [_extent(r) for r in rows] or [(0.0, 0.0)]
+    cluster.left = min(min(lo for lo, _ in extents), -label_w / 2) - PAD
+    cluster.right = max(max(hi for _, hi in extents), label_w / 2) + PAD
     cluster.h = LABEL_H + len(rows) * NODE_H + max(0, len(rows) - 1) * ROW_GAP + PAD
     return cluster
 
@@ -143,9 +149,21 @@ def _cluster_label(sub: SubtopologyDescription) -> str:
     return f"Sub-topology: {sub.id}" + (" (global store)" if sub.is_global else "")
 
 
+def _extent(row: list[_Box]) -> tuple[float, float]:
+    """Left and right of a row around the centre line: its nodes (or topics) are centred on
+    it, its stores hang to the right of them."""
+    nodes = [b for b in row if b.cls != "store"]
+    stores = [b for b in row if b.cls == "store"]
+    half = _row_width(nodes) / 2
+    right = half + (COL_GAP + _row_width(stores) if stores else 0.0)
+    return -half, right
+
+
 def _place_row(row: list[_Box], center: float, y: float) -> None:
-    x = center - _row_width(row) / 2
-    for b in row:
+    nodes = [b for b in row if b.cls != "store"]
+    stores = [b for b in row if b.cls == "store"]
+    x = center - _row_width(nodes) / 2
+    for b in nodes + stores:
         b.x, b.y = x, y
         x += b.w + COL_GAP
 
@@ -244,6 +262,11 @@ def _shape(b: _Box) -> str:
     )
 
 
+def _mean_x(topic: _Box, flows: list[tuple[_Box, _Box]]) -> float:
+    xs = [b.cx for a, b in flows if a is topic] + [a.cx for a, b in flows if b is topic]
+    return sum(xs) / len(xs) if xs else topic.cx
+
+
 def to_svg(description: TopologyDescription) -> str:
     """The topology as one ``<svg>`` element (inline it in HTML, or save it as a .svg file).
 
@@ -258,10 +281,10 @@ def to_svg(description: TopologyDescription) -> str:
     subs = description.subtopologies
     clusters = [_cluster(sub, boxes) for sub in subs]
     gaps = _topic_rows(description, boxes)
-    width = max(
-        [c.w for c in clusters] + [_row_width(g) for g in gaps] + [200.0],
-    )
-    center = MARGIN + width / 2
+    left = min([c.left for c in clusters] + [-_row_width(g) / 2 for g in gaps] + [-100.0])
+    right_edge = max([c.right for c in clusters] + [_row_width(g) / 2 for g in gaps] + [100.0])
+    width = right_edge - left
+    center = MARGIN - left
     y = float(MARGIN)
     for i, gap in enumerate(gaps):
         if gap:
@@ -271,7 +294,7 @@ def to_svg(description: TopologyDescription) -> str:
             y += ROW_GAP / 2
         if i < len(clusters):
             c = clusters[i]
-            c.x, c.y = center - c.w / 2, y
+            c.x, c.y = center + c.left, y
             ry = y + LABEL_H
             for row in c.rows:
                 _place_row(row, center, ry)
@@ -279,6 +302,10 @@ def to_svg(description: TopologyDescription) -> str:
             y += c.h + ROW_GAP
     height = y + MARGIN - ROW_GAP / 2
     flows, links = _edges(description, boxes)
+    for gap in gaps:  # topics above the nodes they feed (or below those writing them)
+        if len(gap) > 1:
+            gap.sort(key=lambda t: _mean_x(t, flows))
+            _place_row(gap, center, gap[0].y)
     right = MARGIN + width + 10
     total_w = width + 2 * MARGIN + (40 if any(b.y <= a.y for a, b in flows) else 0)
     out = [

@@ -29,8 +29,13 @@ from confluent_kafka.admin import (
 
 from strom.backends.api import TopicInfo
 from strom.backends.common import cleanup_rules, unknown_partition, unknown_topic
-from strom.backends.kafka.config import KafkaSettings, kafka_logger
-from strom.backends.kafka.errors import UNKNOWN_TOPIC_CODES, kafka_error, to_strom_error
+from strom.backends.kafka.config import KafkaSettings
+from strom.backends.kafka.errors import (
+    UNKNOWN_TOPIC_CODES,
+    kafka_error,
+    make_client,
+    to_strom_error,
+)
 from strom.core.errors import BackendError, TopicExistsError
 
 __all__ = ["Cluster", "TopicMeta", "is_hidden"]
@@ -69,7 +74,8 @@ class Cluster:
     def __init__(self, settings: KafkaSettings) -> None:
         self.settings = settings
         self.timeout = settings.int_option("strom.request.timeout.ms") / 1000
-        self.admin = AdminClient(settings.client("admin", logger=kafka_logger()))
+        # no ``logger``: nothing polls an AdminClient, so its log lines would pile up unread
+        self.admin = make_client(AdminClient, settings.client("admin"))
         self._topics: dict[str, TopicMeta] = {}
         self._lock = threading.Lock()
 
@@ -349,3 +355,4 @@ class Cluster:
     def close(self) -> None:
         with self._lock:
             self._topics.clear()
+        self.admin = None  # type: ignore[assignment]  # frees the librdkafka handle now

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Mapping
 
 from confluent_kafka import Producer
@@ -38,6 +39,7 @@ from strom.backends.api import (
 from strom.backends.common import BufferedTransaction, check_offset, validate_topic
 from strom.backends.kafka.admin import Cluster
 from strom.backends.kafka.config import KafkaSettings, kafka_logger, parse_kafka_url, redact
+from strom.backends.kafka.errors import make_client
 from strom.backends.kafka.fetcher import Fetcher
 from strom.backends.kafka.membership import GroupLog
 from strom.backends.kafka.producer import VISIBLE_ENDS, note_ends, plan, send
@@ -91,7 +93,7 @@ class KafkaBackend(Backend):
             with self._lock:
                 if self._producer is None:
                     conf = self.settings.client("producer", logger=kafka_logger())
-                    self._producer = Producer(conf)
+                    self._producer = make_client(Producer, conf)
                 producer = self._producer
         return producer
 
@@ -155,8 +157,19 @@ class KafkaBackend(Backend):
         return self._fetcher().fetch(topic, partition, max(offset, 0), max_records)
 
     def offsets(self, topic: str, partition: int) -> tuple[int, int]:
+        """(log start offset, last stable offset); if a produce or transaction of this process
+        wrote past that end, waits (up to ``strom.fetch.wait.ms``) for the broker to show it."""
         self._check_open()
-        return self.cluster.offsets(topic, partition)
+        begin, end = self.cluster.offsets(topic, partition)
+        known = VISIBLE_ENDS.get(self.settings.bootstrap, topic, partition)
+        if end < known:  # commit markers on their way (or an open transaction ahead of them)
+            deadline = time.monotonic() + self.settings.int_option("strom.fetch.wait.ms") / 1000
+            while end < known and time.monotonic() < deadline:
+                time.sleep(0.002)
+                end = self.cluster.stable_ends([(topic, partition)])[topic, partition]
+            if end < known:
+                VISIBLE_ENDS.forget(self.settings.bootstrap, topic, partition)
+        return begin, end
 
     # ---- consumer groups ---------------------------------------------------------------------
     def committed(

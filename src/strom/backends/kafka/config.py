@@ -7,8 +7,9 @@ A URL names the bootstrap servers and, as query parameters, any librdkafka setti
 Settings pass through to librdkafka unchanged, whether they come from the URL or from the
 ``config`` dict given to :class:`~strom.backends.kafka.KafkaBackend` (the dict wins). As in
 Kafka Streams, a ``producer.``, ``consumer.`` or ``admin.`` prefix scopes a setting to that one
-kind of client (``producer.linger.ms=20``). Keys starting with ``strom.`` are the backend's own
-options (:data:`STROM_OPTIONS`) and never reach librdkafka.
+kind of client (``producer.linger.ms=20``; ``main.consumer.``, ``restore.consumer.`` and
+``global.consumer.`` scope to the one consumer kind strom has). Keys starting with ``strom.``
+are the backend's own options (:data:`STROM_OPTIONS`) and never reach librdkafka.
 """
 
 from __future__ import annotations
@@ -50,10 +51,17 @@ CONSUMER_DEFAULTS = {
     "isolation.level": "read_committed",
     "enable.partition.eof": "true",
     "auto.offset.reset": "error",
-    "fetch.wait.max.ms": "100",
+    "fetch.wait.max.ms": "50",
     "fetch.error.backoff.ms": "50",
 }
-SCOPES = ("producer.", "consumer.", "admin.")
+SCOPES = (
+    "producer.",
+    "consumer.",
+    "admin.",
+    "main.consumer.",
+    "restore.consumer.",
+    "global.consumer.",
+)
 
 
 class KafkaSettings(NamedTuple):
@@ -128,6 +136,8 @@ def parse_kafka_url(url: str, config: Mapping[str, object] | None = None) -> Kaf
             options[key] = value
         elif key.startswith(SCOPES):
             scope, _, name = key.partition(".")
+            if scope in ("main", "restore", "global"):  # Kafka Streams' consumer kinds
+                scope, _, name = name.partition(".")
             scoped[scope][name] = value
         else:
             common[key] = value

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from confluent_kafka import KafkaError, KafkaException
 
 from strom.backends.common import unknown_topic
 from strom.core.errors import BackendError, FencedError, TopicExistsError
 
-__all__ = ["UNKNOWN_TOPIC_CODES", "kafka_error", "to_strom_error"]
+__all__ = ["UNKNOWN_TOPIC_CODES", "kafka_error", "kafka_error_in", "make_client", "to_strom_error"]
+
+T = TypeVar("T")
 
 UNKNOWN_TOPIC_CODES = frozenset(
     {
@@ -36,11 +40,23 @@ def kafka_error(exc: BaseException) -> KafkaError | None:
     return None
 
 
+def kafka_error_in(exc: BaseException | None) -> KafkaError | None:
+    """The KafkaError of ``exc`` or of what caused it (strom errors chain the original)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        err = kafka_error(exc)
+        if err is not None:
+            return err
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
 def to_strom_error(
     exc: BaseException | KafkaError, what: str, topic: str | None = None
 ) -> Exception:
     """A strom error for a failed Kafka operation ``what`` (e.g. "creating topic 'x'")."""
-    err = exc if isinstance(exc, KafkaError) else kafka_error(exc)
+    err = exc if isinstance(exc, KafkaError) else kafka_error_in(exc)
     if err is None:
         return BackendError(f"{what} failed: {exc}")
     code = err.code()
@@ -51,3 +67,13 @@ def to_strom_error(
     if code in FENCED_CODES or (err.fatal() and "fenced" in err.str().lower()):
         return FencedError(f"{what} failed: this producer was fenced by a newer one ({err.str()})")
     return BackendError(f"{what} failed: {err.name()}: {err.str()}")
+
+
+def make_client(cls: type[T], conf: dict[str, Any]) -> T:
+    """Create a librdkafka client; a setting it rejects becomes a BackendError naming it."""
+    try:
+        return cls(conf)
+    except (KafkaException, ValueError, TypeError) as e:
+        err = kafka_error(e)
+        detail = err.str() if err is not None else str(e)
+        raise BackendError(f"invalid Kafka client settings: {detail}") from None

@@ -13,8 +13,11 @@ A :class:`Fetcher` bridges the two without seeking on every call:
   partition with many buffered records is paused until its fetches catch up;
 - a fetch returns at once with what is there. It waits (up to ``strom.fetch.wait.ms``) only
   when it cannot know yet: right after an assign or a seek, until the broker's first answer
-  (records or end-of-partition), and when a produce in this process is known to have written
-  records past the offset (so records are visible to fetches once produce returns).
+  (records or end-of-partition), and while a produce or transaction in this process is known
+  to have written records past what it has (so records are visible to fetches in this process
+  once produce returns). Records another process writes arrive within the consumer's next
+  fetch round trip (``fetch.wait.max.ms``, 50 ms by default, bounds how long an assign or a
+  seek waits behind an outstanding long poll).
 
 Only committed records are returned (``isolation.level=read_committed``): records of open or
 aborted transactions, and transaction markers, are skipped (their offsets are gaps).
@@ -30,7 +33,7 @@ from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from strom.backends.kafka.admin import Cluster
 from strom.backends.kafka.config import KafkaSettings, kafka_logger
-from strom.backends.kafka.errors import UNKNOWN_TOPIC_CODES, to_strom_error
+from strom.backends.kafka.errors import UNKNOWN_TOPIC_CODES, make_client, to_strom_error
 from strom.backends.kafka.producer import VISIBLE_ENDS
 from strom.core.records import ConsumerRecord
 from strom.core.types import EMPTY_HEADERS
@@ -49,6 +52,14 @@ _OUT_OF_RANGE = frozenset({KafkaError._AUTO_OFFSET_RESET, KafkaError.OFFSET_OUT_
 
 TP = tuple[str, int]
 
+#: Consumer settings the fetcher needs whatever the user configured.
+FORCED = {
+    "enable.partition.eof": "true",
+    "enable.auto.commit": "false",
+    "enable.auto.offset.store": "false",
+    "auto.offset.reset": "error",
+}
+
 
 class Fetcher:
     """Random-access fetches over one streaming consumer (used by one thread at a time)."""
@@ -62,7 +73,8 @@ class Fetcher:
             logger=kafka_logger(),
         )
         conf.setdefault("group.id", f"strom-{name}")
-        self.consumer = Consumer(conf)
+        conf.update(FORCED)  # the fetch logic relies on these
+        self.consumer = make_client(Consumer, conf)
         self.assigned: set[TP] = set()
         self.cursor: dict[TP, int] = {}  # the offset the caller will ask for next
         self.expected: dict[TP, int] = {}  # the next offset the consumer will deliver
@@ -85,13 +97,14 @@ class Fetcher:
             self._seek(tp, offset)
         buf = self.buffers[tp]
         for _attempt in range(2):
-            if not buf:
+            if len(buf) < max_records:
                 self._pump(0)
-                if not buf and self._must_wait(tp):
+                if self._want_more(tp, buf, max_records):
                     deadline = time.monotonic() + self.wait_s
-                    while not buf and self._must_wait(tp):
+                    while self._want_more(tp, buf, max_records):
                         left = deadline - time.monotonic()
-                        if left <= 0:
+                        if left <= 0:  # what a produce here wrote is not readable (yet)
+                            VISIBLE_ENDS.forget(self.cluster_id, topic, partition)
                             break
                         self._pump(min(left, 0.1))
             if buf or not self._recover(tp, offset):
@@ -112,10 +125,11 @@ class Fetcher:
             self.paused.discard(tp)
         return out
 
-    def _must_wait(self, tp: TP) -> bool:
-        if tp in self.errors or tp in self.out_of_range:
+    def _want_more(self, tp: TP, buf: list[ConsumerRecord], max_records: int) -> bool:
+        """Whether waiting can give this fetch records it should return (see module doc)."""
+        if len(buf) >= max_records or tp in self.errors or tp in self.out_of_range:
             return False
-        if tp not in self.answered:
+        if not buf and tp not in self.answered:
             return True
         return VISIBLE_ENDS.get(self.cluster_id, *tp) > self.expected[tp]
 

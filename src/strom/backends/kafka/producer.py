@@ -48,6 +48,10 @@ class _Ends:
     def get(self, cluster: str, topic: str, partition: int) -> int:
         return self._ends.get((cluster, topic, partition), -1)
 
+    def forget(self, cluster: str, topic: str, partition: int) -> None:
+        with self._lock:
+            self._ends.pop((cluster, topic, partition), None)
+
     def forget_topic(self, cluster: str, topic: str) -> None:
         with self._lock:
             for key in [k for k in self._ends if k[0] == cluster and k[1] == topic]:
@@ -150,7 +154,12 @@ def send(producer: Producer, batch: list[Planned]) -> list[tuple[int, int]]:
                 break
             except BufferError:  # the local queue is full: let it drain
                 producer.poll(0.05)
-    remaining = producer.flush(60)
+            except Exception as e:
+                raise to_strom_error(e, f"producing to {topic}[{p}]", topic) from e
+    try:
+        remaining = producer.flush(60)
+    except Exception as e:  # a fatal producer error (fenced, say) surfaces here
+        raise to_strom_error(e, f"producing {len(batch)} records") from e
     if remaining:
         raise BackendError(f"{remaining} records were not delivered within 60s")
     if report.errors:

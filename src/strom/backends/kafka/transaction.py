@@ -40,7 +40,13 @@ from strom.backends.api import TopicPartition as TP
 from strom.backends.common import check_offset
 from strom.backends.kafka.admin import Cluster
 from strom.backends.kafka.config import KafkaSettings, kafka_logger
-from strom.backends.kafka.errors import kafka_error, to_strom_error
+from strom.backends.kafka.errors import (
+    FENCED_CODES,
+    kafka_error,
+    kafka_error_in,
+    make_client,
+    to_strom_error,
+)
 from strom.backends.kafka.producer import note_ends, plan, send
 from strom.core.errors import BackendError, FencedError
 from strom.core.partitioner import DefaultPartitioner
@@ -49,8 +55,9 @@ __all__ = ["Transactions"]
 
 log = logging.getLogger("strom.kafka")
 
-#: How long commit waits for the commit markers to make the records readable.
-VISIBLE_TIMEOUT_S = 30.0
+
+def _is_fenced(err: KafkaError | None) -> bool:
+    return err is not None and err.code() in FENCED_CODES
 
 
 class _TxnProducer:
@@ -91,7 +98,7 @@ class Transactions:
                 conf = self.settings.client(
                     "producer", **{"transactional.id": tid, "logger": kafka_logger()}
                 )
-                producer = Producer(conf)
+                producer = make_client(Producer, conf)
                 try:
                     producer.init_transactions(self.timeout)
                 except Exception as e:
@@ -118,7 +125,7 @@ class Transactions:
         md = self._group_metadata.get(group)
         if md is None:
             conf = self.settings.client("consumer", **{"group.id": group})
-            consumer = Consumer(conf)
+            consumer = make_client(Consumer, conf)
             try:
                 md = consumer.consumer_group_metadata()
             finally:
@@ -176,11 +183,16 @@ class Transactions:
                 self.check_fence(*fence)
             self._commit_with_retries(producer)
         except BaseException as e:
-            self._abort(txp, e)
-            if isinstance(e, FencedError | BackendError):
+            aborted = self._abort(txp, e)
+            if isinstance(e, FencedError):
                 raise
-            err = kafka_error(e)
-            if err is None:
+            fenced = [x for x in (kafka_error_in(e), aborted) if _is_fenced(x)]
+            if fenced:  # a fatal error may first show as purged records, say
+                raise FencedError(
+                    f"the {what} was fenced: a newer producer took transactional id "
+                    f"{txp.transactional_id!r} ({fenced[0].str()})"
+                ) from e
+            if isinstance(e, BackendError) or kafka_error_in(e) is None:
                 raise
             raise to_strom_error(e, f"committing the {what}") from e
         return [(rec[0], p, off) for rec, (p, off) in zip(batch, positions)]
@@ -197,24 +209,33 @@ class Transactions:
                     raise
                 time.sleep(0.05)
 
-    def _abort(self, txp: _TxnProducer, cause: BaseException) -> None:
-        err = kafka_error(cause)
-        if err is not None and (err.fatal() or err.code() == KafkaError._FENCED):
+    def _abort(self, txp: _TxnProducer, cause: BaseException) -> KafkaError | None:
+        """Abort the open transaction; returns the error that stopped the abort, if any."""
+        err = kafka_error_in(cause)
+        if err is not None and (err.fatal() or err.code() in FENCED_CODES):
             self._discard(txp)  # fenced or broken: a new transaction starts a new producer
-            return
+            return err
         try:
             txp.producer.abort_transaction(self.timeout)
         except Exception as e:
-            log.warning("aborting the transaction of %r failed: %s", txp.transactional_id, e)
+            if not _is_fenced(kafka_error(e)):
+                log.warning("aborting the transaction of %r failed: %s", txp.transactional_id, e)
             self._discard(txp)
+            return kafka_error(e)
+        return None
 
     def _await_visible(self, placed: list[tuple[str, int, int]]) -> None:
-        """Wait until the commit markers make the records readable (last stable offsets)."""
+        """Wait until the commit markers make the records readable (last stable offsets).
+
+        The coordinator writes them a moment after ``commit_transaction`` returns. Waiting here
+        costs no time overall: the next transaction on these partitions would wait for them
+        anyway (the broker answers CONCURRENT_TRANSACTIONS until they are written).
+        """
         need: dict[TP, int] = {}
         for t, p, off in placed:
             if off + 1 > need.get((t, p), -1):
                 need[t, p] = off + 1
-        deadline = time.monotonic() + VISIBLE_TIMEOUT_S
+        deadline = time.monotonic() + self.timeout
         pending = dict(need)
         while pending:
             ends = self.cluster.stable_ends(pending)
@@ -223,7 +244,7 @@ class Transactions:
                 if time.monotonic() > deadline:
                     raise BackendError(
                         f"committed, but the records are not readable after "
-                        f"{VISIBLE_TIMEOUT_S:.0f}s: {sorted(pending)}"
+                        f"{self.timeout:.0f}s: {sorted(pending)}"
                     )
                 time.sleep(0.002)
         note_ends(self.cluster.settings.bootstrap, placed)

@@ -1,0 +1,203 @@
+"""What only Kafka has: read_committed against raw transactions, zombie fencing by
+transactional.id, membership from snapshots, client settings (SASL) passed to librdkafka.
+
+The backend contract (tests/backends) runs against the same broker too.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+import orjson
+import pytest
+from confluent_kafka import Producer
+
+import strom
+from strom.backends import Membership, ProducerRecord
+from strom.backends.kafka import KafkaBackend
+from strom.core.errors import BackendError, FencedError
+
+Open = Callable[..., KafkaBackend]
+
+
+def values(backend: KafkaBackend, topic: str, partition: int = 0) -> list[bytes | None]:
+    out, offset = [], 0
+    while batch := backend.fetch(topic, partition, offset, 500):
+        out.extend(r.value for r in batch)
+        offset = batch[-1].offset + 1
+    return out
+
+
+def eventually(read: Callable[[], object], expected: object, timeout: float = 5.0) -> object:
+    """What another producer committed reaches a consumer within milliseconds, not at once."""
+    deadline = time.monotonic() + timeout
+    while (got := read()) != expected and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return got
+
+
+def raw_transactional_producer(bootstrap: str) -> Producer:
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "transactional.id": f"raw-{uuid.uuid4().hex}"}
+    )
+    producer.init_transactions(30)
+    return producer
+
+
+def test_open_and_aborted_transactions_stay_invisible(open_kafka: Open, topic, broker) -> None:
+    url = f"kafka://{broker.bootstrap}?strom.fetch.wait.ms=300"
+    backend = open_kafka(url)
+    t = topic("txn")
+    backend.create_topic(t)
+    raw = raw_transactional_producer(broker.bootstrap)
+    raw.begin_transaction()
+    for v in (b"a", b"b", b"c"):
+        raw.produce(t, v, b"k", partition=0)
+    raw.flush(30)
+    assert backend.fetch(t, 0, 0) == []  # written, not committed: read_committed skips it
+    assert backend.offsets(t, 0) == (0, 0)  # the end is the last stable offset
+    assert backend.produce([ProducerRecord(t, b"k", b"d", 1)]) == [(0, 3)]
+    assert backend.fetch(t, 0, 0) == []  # behind the open transaction
+    raw.commit_transaction(30)
+    expected = [b"a", b"b", b"c", b"d"]
+    assert eventually(lambda: values(backend, t), expected) == expected
+    assert backend.offsets(t, 0)[1] == 5  # 4 records and the commit marker
+    raw.begin_transaction()
+    raw.produce(t, b"aborted", b"k", partition=0)
+    raw.flush(30)
+    raw.abort_transaction(30)
+    [(_p, offset)] = backend.produce([ProducerRecord(t, b"k", b"e", 1)])
+    assert offset > 5  # the aborted transaction's marker (at least) keeps its offset
+    assert values(backend, t) == [b"a", b"b", b"c", b"d", b"e"]
+
+
+def test_strom_transactions_commit_atomically_across_partitions(open_kafka: Open, topic) -> None:
+    backend = open_kafka()
+    src, out = topic("src"), topic("out")
+    backend.create_topic(src)
+    backend.create_topic(out, partitions=3)
+    with backend.transaction() as tx:
+        tx.produce([ProducerRecord(out, f"k{i}".encode(), b"v", i) for i in range(30)])
+        tx.commit_offsets("app", {(src, 0): 7})
+    assert sum(len(values(backend, out, p)) for p in range(3)) == 30
+    assert backend.committed("app", [(src, 0)]) == {(src, 0): 7}
+    other = open_kafka()  # another handle sees them too
+    assert sum(len(values(other, out, p)) for p in range(3)) == 30
+    with backend.transaction() as tx:  # offsets alone (a commit with no output)
+        tx.commit_offsets("app", {(src, 0): 9})
+    assert other.committed("app", [(src, 0)]) == {(src, 0): 9}
+
+
+def test_a_second_producer_with_the_same_transactional_id_fences_the_first(
+    open_kafka: Open, topic
+) -> None:
+    first, second = open_kafka(), open_kafka()
+    t = topic("zombie")
+    first.create_topic(t)
+    gen = first.heartbeat("grp", "a", 30_000).generation
+
+    def commit(backend: KafkaBackend, value: bytes) -> None:
+        with backend.transaction() as tx:
+            tx.fence("grp", "a", gen)
+            tx.produce([ProducerRecord(t, b"k", value, 1)])
+            tx.commit_offsets("grp", {(t, 0): len(value)})
+
+    commit(first, b"1")
+    commit(second, b"2")  # same member, so the same transactional.id: the first is fenced
+    with pytest.raises(FencedError, match="fenced"):
+        commit(first, b"zombie")
+    assert values(second, t) == [b"1", b"2"]
+    assert second.committed("grp", [(t, 0)]) == {(t, 0): 1}
+    commit(first, b"3")  # a new producer fences the other one in turn
+    with pytest.raises(FencedError):
+        commit(second, b"zombie")
+    assert values(first, t) == [b"1", b"2", b"3"]
+
+
+def test_every_handle_computes_the_same_membership(open_kafka: Open) -> None:
+    a, b = open_kafka(), open_kafka()
+    m1 = a.heartbeat("grp", "a", 30_000)
+    m2 = b.heartbeat("grp", "b", 30_000)
+    assert m2.members == ("a", "b") and m2.generation == m1.generation + 1
+    assert a.heartbeat("grp", "a", 30_000, m2.generation).generation == m2.generation
+    fresh = open_kafka()  # reads the whole topic from the beginning
+    m3 = fresh.heartbeat("grp", "b", 30_000, m2.generation)
+    assert m3 == Membership(m2.generation, ("a", "b"), synced=True)
+    a.leave("grp", "a")
+    assert b.heartbeat("grp", "b", 30_000).members == ("b",)
+    assert fresh.heartbeat("grp", "b", 30_000).generation == m2.generation + 1
+
+
+def test_a_fresh_reader_starts_from_the_latest_snapshot(open_kafka: Open, broker) -> None:
+    """What compaction leaves: a snapshot and the records after it (older ones are gone)."""
+    groups = f"__strom_groups-{uuid.uuid4().hex[:12]}"
+    url = f"kafka://{broker.bootstrap}?strom.groups.topic={groups}"
+    writer = open_kafka(url)
+    writer.heartbeat("setup", "m", 30_000)  # creates the topic
+    producer = Producer({"bootstrap.servers": broker.bootstrap})
+    offsets: list[int] = []
+    stale = orjson.dumps(["m", "grp", "stale"]), orjson.dumps({"t": 60_000, "a": -1})
+    delivered = lambda _err, msg: offsets.append(msg.offset())  # noqa: E731
+    producer.produce(groups, stale[1], stale[0], partition=0, on_delivery=delivered)
+    producer.flush(30)
+    now = int(time.time() * 1000)
+    snapshot = {
+        "as_of": offsets[0],  # covers the stale record
+        "gen": 41,
+        "clock": now,
+        "change": 0,
+        "members": {"x": [now, 60_000, 40, 41], "y": [now, 60_000, 41, 41]},
+    }
+    producer.produce(groups, orjson.dumps(snapshot), orjson.dumps(["s", "grp"]), partition=0)
+    producer.flush(30)
+    # a record before the snapshot was compacted away: the snapshot stands for all of it
+    reader = open_kafka(url)
+    joined = reader.heartbeat("grp", "z", 30_000)
+    assert joined.members == ("x", "y", "z") and joined.generation == 42
+
+
+def test_client_settings_pass_through_to_librdkafka(open_kafka: Open, broker, topic) -> None:
+    backend = open_kafka(
+        f"kafka://{broker.bootstrap}?client.id=from-url&producer.linger.ms=7",
+        {"socket.timeout.ms": 12_345, "consumer.fetch.wait.max.ms": 20, "client.id": "dict"},
+    )
+    producer = backend.settings.client("producer")
+    consumer = backend.settings.client("consumer")
+    assert producer["client.id"] == "dict" and producer["socket.timeout.ms"] == "12345"
+    assert producer["linger.ms"] == "7" and "fetch.wait.max.ms" not in producer
+    assert consumer["fetch.wait.max.ms"] == "20" and consumer["isolation.level"] == "read_committed"
+    t = topic()
+    backend.create_topic(t)
+    backend.produce([ProducerRecord(t, b"k", b"v", 1)])
+    assert values(backend, t) == [b"v"]
+    with pytest.raises(BackendError, match=r"no\.such\.setting"):
+        KafkaBackend(f"kafka://{broker.bootstrap}?no.such.setting=1").list_topics()
+
+
+def test_a_sasl_listener_with_settings_from_the_url(open_kafka: Open, broker, topic) -> None:
+    base = (
+        f"kafka://{broker.sasl_bootstrap}?security.protocol=SASL_PLAINTEXT"
+        "&sasl.mechanism=PLAIN&sasl.username=strom"
+    )
+    secure = open_kafka(base + "&sasl.password=strom-secret")
+    assert "strom-secret" not in repr(secure)
+    t = topic("sasl")
+    secure.create_topic(t)
+    secure.produce([ProducerRecord(t, b"k", b"authenticated", 1)])
+    assert values(secure, t) == [b"authenticated"]
+    wrong = open_kafka(base + "&strom.request.timeout.ms=1500", {"sasl.password": "wrong"})
+    with pytest.raises(BackendError):
+        wrong.list_topics()
+
+
+def test_the_client_reads_and_writes_kafka(kafka_url: str, topic) -> None:
+    t = topic("client")
+    with strom.Client(kafka_url) as client:
+        client.create_topic(t, partitions=2)
+        for i in range(10):
+            client.produce(t, f"v{i}", key=f"k{i % 3}")
+        client.flush()
+        got = client.read(t, timeout=5, min_records=10)
+    assert sorted(r.value for r in got) == sorted(f"v{i}".encode() for i in range(10))
