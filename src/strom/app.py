@@ -12,7 +12,7 @@ from strom.agents import FaustMixin
 from strom.backends.api import DEFAULT_BROKER
 from strom.core.errors import ConfigError, StromError
 from strom.dsl.builder import StreamsBuilder
-from strom.runtime.config import streams_config
+from strom.runtime.config import client_config, streams_config
 from strom.runtime.worker import StreamWorker
 from strom.topology.topology import Topology
 
@@ -80,7 +80,7 @@ class App(FaustMixin, StreamsBuilder):
 
             config["state.dir"] = str(parse_local_url(self.broker)[0] / "state")
         cfg = streams_config(config)
-        backend = open_backend(self.broker)
+        backend = open_backend(self.broker, client_config(cfg))
         try:
             self._create_agent_topics(backend)
             worker = StreamWorker(self.topology, cfg, backend)

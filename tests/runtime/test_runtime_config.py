@@ -53,3 +53,22 @@ def test_client_keys_pass_through_and_app_options_use_underscores():
     )
     assert app.config["commit.interval.ms"] == 100
     assert app.config["processing.guarantee"] == "exactly_once_v2"
+
+
+def test_client_settings_reach_the_backend():
+    from strom.runtime.config import client_config
+
+    cfg = streams_config(
+        {
+            "application.id": "a",
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "PLAIN",
+            "bootstrap.servers": "h:9092",
+            "topic.min.insync.replicas": "2",
+        }
+    )
+    assert client_config(cfg) == {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "PLAIN",
+        "bootstrap.servers": "h:9092",
+    }

@@ -178,3 +178,17 @@ def streams_config(config: Mapping[str, Any]) -> dict[str, Any]:
             f"auto.offset.reset must be 'earliest' or 'latest', got {cfg['auto.offset.reset']!r}"
         )
     return cfg
+
+
+def client_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The Kafka client settings in an app's config (``bootstrap.servers``, ``security.*``,
+    ``sasl.*``, ``ssl.*``, ...), passed through to librdkafka unchanged; ``topic.*`` keys are
+    internal-topic settings in Kafka Streams and stay out."""
+    out = {
+        k: v
+        for k, v in config.items()
+        if k.startswith(CLIENT_PREFIXES) and not k.startswith("topic.") and v not in (None, "")
+    }
+    if config.get("bootstrap.servers"):
+        out["bootstrap.servers"] = config["bootstrap.servers"]
+    return out
