@@ -98,7 +98,7 @@ class App(FaustMixin, StreamsBuilder):
         previous = {}
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
-                previous[sig] = signal.signal(sig, lambda *_: worker.stop())
+                previous[sig] = signal.signal(sig, lambda *_: self._stop_running())
         try:
             self._start_agents(worker)
             self._run_replacing(worker)
@@ -128,6 +128,11 @@ class App(FaustMixin, StreamsBuilder):
             target=target, name=f"strom-{self.application_id}", daemon=True
         )
         self._thread.start()
+
+    def _stop_running(self) -> None:
+        """Stop the current worker (a replaced worker's successor too)."""
+        if self._running is not None:
+            self._running.stop()
 
     # ---- interactive queries ------------------------------------------------------------
     def store(self, name: str) -> Any:
