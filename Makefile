@@ -18,8 +18,8 @@ demo: setup
 	$(PY) examples/demo_wordcount.py
 
 lint: setup
-	$(VENV)/bin/ruff check src tests examples
-	$(VENV)/bin/ruff format --check src tests examples
+	$(VENV)/bin/ruff check src tests examples bench scripts
+	$(VENV)/bin/ruff format --check src tests examples bench scripts
 
 test: lint
 	@command -v chromium >/dev/null 2>&1 || bash scripts/install_browser.sh || \
