@@ -1,4 +1,7 @@
-"""A word-count worker for the crash tests: ``python crash_app.py BROKER STATE_DIR [opts]``."""
+"""A word-count worker for the crash tests.
+
+``python crash_app.py BROKER STATE_DIR [STORE [SESSION_MS]]``
+"""
 
 from __future__ import annotations
 
@@ -13,13 +16,14 @@ S, L = serdes.String(), serdes.Long()
 def main() -> None:
     broker, state_dir = sys.argv[1], sys.argv[2]
     store = sys.argv[3] if len(sys.argv) > 3 else "rocksDB"
+    session_ms = int(sys.argv[4]) if len(sys.argv) > 4 else 1500
     app = strom.App(
         "crash",
         broker=broker,
         state_dir=state_dir,
         processing_guarantee="exactly_once_v2",
         commit_interval_ms=30,
-        session_timeout_ms=1500,
+        session_timeout_ms=session_ms,
         heartbeat_interval_ms=100,
         default_dsl_store=store,
     )

@@ -180,7 +180,10 @@ class GroupLog:
             offset = self._append(orjson.dumps(["m", group, member]), value)
             self._read(until=offset)
             result = self._seen_at_append
-            assert result is not None
+            if result is None:
+                # The first read started from a snapshot another process wrote after our
+                # append, so it already holds our heartbeat (and perhaps a little more).
+                result = self.groups[group].membership()
             self._maybe_snapshot(group, self.groups[group])
             return result
 
@@ -241,6 +244,7 @@ class GroupLog:
         [(_p, offset)] = send(self._producer(), batch)
         note_ends(self.cluster.settings.bootstrap, [(self.topic, 0, offset)])
         self._want = offset
+        self._seen_at_append = None
         return offset
 
     def _read(self, until: int | None) -> None:
