@@ -158,6 +158,36 @@ def test_a_fresh_reader_starts_from_the_latest_snapshot(open_kafka: Open, broker
     assert joined.members == ("x", "y", "z") and joined.generation == 42
 
 
+def test_a_first_read_from_a_snapshot_newer_than_our_heartbeat(open_kafka: Open, broker) -> None:
+    """Another process snapshots the group between our append and our first read: the
+    snapshot already holds our heartbeat, and the heartbeat answers from it."""
+    groups = f"__strom_groups-{uuid.uuid4().hex[:12]}"
+    url = f"kafka://{broker.bootstrap}?strom.groups.topic={groups}"
+    open_kafka(url).heartbeat("setup", "m", 30_000)  # creates the topic
+    reader = open_kafka(url)
+    log = reader._groups
+    append = log._append
+    producer = Producer({"bootstrap.servers": broker.bootstrap})
+
+    def append_then_someone_snapshots(key: bytes, value: bytes | None) -> int:
+        offset = append(key, value)
+        now = int(time.time() * 1000)
+        snapshot = {
+            "as_of": offset,  # covers our heartbeat
+            "gen": 7,
+            "clock": now,
+            "change": offset,
+            "members": {"x": [now, 60_000, 6, 7], "z": [now, 30_000, 7, -1]},
+        }
+        producer.produce(groups, orjson.dumps(snapshot), orjson.dumps(["s", "grp"]), partition=0)
+        producer.flush(30)
+        return offset
+
+    log._append = append_then_someone_snapshots  # type: ignore[method-assign]
+    joined = reader.heartbeat("grp", "z", 30_000)
+    assert joined.members == ("x", "z") and joined.generation == 7
+
+
 def test_client_settings_pass_through_to_librdkafka(open_kafka: Open, broker, topic) -> None:
     backend = open_kafka(
         f"kafka://{broker.bootstrap}?client.id=from-url&producer.linger.ms=7",
