@@ -87,7 +87,52 @@ def _merge(
             close()
 
 
-class CachingKeyValueStore(KeyValueStore[bytes, bytes]):
+class CacheFlushing:
+    """What the key-value and window caching stores share: the flush listener, flushing
+    dirty entries below, and closing (subclasses say what ``_clear_cache`` clears)."""
+
+    enabled: bool
+    wrapped: StateStore
+    _dirty: Any
+    _listener: BytesFlushListener | None
+    _send_old_values: bool
+
+    def _flush_dirty(self, evicted: tuple[bytes, _Entry] | None) -> None:
+        raise NotImplementedError
+
+    def _clear_cache(self) -> None:
+        raise NotImplementedError
+
+    def set_flush_listener(
+        self, listener: BytesFlushListener | None, send_old_values: bool
+    ) -> bool:
+        """Install ``listener(binary key, new, old, timestamp)``, called as dirty entries reach
+        the store below; False when the cache is disabled (then the caller forwards at once)."""
+        if not self.enabled:
+            return False
+        self._listener = listener
+        self._send_old_values = send_old_values
+        return True
+
+    def flush(self) -> None:
+        if self._dirty:
+            self._flush_dirty(None)
+        self.wrapped.flush()
+
+    def flush_cache(self) -> None:
+        """Send dirty entries below without flushing the store below."""
+        if self._dirty:
+            self._flush_dirty(None)
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.wrapped.close()
+            self._clear_cache()
+
+
+class CachingKeyValueStore(CacheFlushing, KeyValueStore[bytes, bytes]):
     """A write-back LRU cache of bytes in front of ``wrapped``.
 
     Reads hit the cache first (a cached None is a deletion); writes become dirty entries. At
@@ -146,36 +191,11 @@ class CachingKeyValueStore(KeyValueStore[bytes, bytes]):
             return
         self.wrapped.init(self._flush_context, root)  # type: ignore[arg-type]
 
-    def set_flush_listener(
-        self, listener: BytesFlushListener | None, send_old_values: bool
-    ) -> bool:
-        """Install the bytes-level listener called as dirty entries reach the store below;
-        False when the cache is disabled (then the caller forwards at once)."""
-        if not self.enabled:
-            return False
-        self._listener = listener
-        self._send_old_values = send_old_values
-        return True
-
-    def flush(self) -> None:
-        if self._dirty:
-            self._flush_dirty(None)
-        self.wrapped.flush()
-
-    def flush_cache(self) -> None:
-        """Send dirty entries below without flushing the store below."""
-        if self._dirty:
-            self._flush_dirty(None)
-
-    def close(self) -> None:
-        try:
-            self.flush()
-        finally:
-            self.wrapped.close()
-            self._cache.clear()
-            self._dirty = {}
-            self._index.clear()
-            self._size = 0
+    def _clear_cache(self) -> None:
+        self._cache.clear()
+        self._dirty = {}
+        self._index.clear()
+        self._size = 0
 
     @property
     def persistent(self) -> bool:

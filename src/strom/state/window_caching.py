@@ -21,6 +21,7 @@ from strom.state.caching import (
     DEFAULT_MAX_BYTES,
     ENTRY_OVERHEAD,
     BytesFlushListener,
+    CacheFlushing,
     _Entry,
     _FlushContext,
     cache_max_bytes,
@@ -60,7 +61,7 @@ def merge_sorted(
             close()
 
 
-class _CachingSegmentedStore(StateStore):
+class _CachingSegmentedStore(CacheFlushing, StateStore):
     """The cache both kinds share: entries by binary key (LRU), dirty order, an index of
     keys for range reads, expiry by the stream time seen."""
 
@@ -103,38 +104,13 @@ class _CachingSegmentedStore(StateStore):
             return
         self.wrapped.init(self._flush_context, root)  # type: ignore[arg-type]
 
-    def set_flush_listener(
-        self, listener: BytesFlushListener | None, send_old_values: bool
-    ) -> bool:
-        """Install ``listener(binary key, new, old, timestamp)``, called as dirty entries
-        reach the store below; False when the cache is disabled."""
-        if not self.enabled:
-            return False
-        self._listener = listener
-        self._send_old_values = send_old_values
-        return True
-
-    def flush(self) -> None:
-        if self._dirty:
-            self._flush_dirty(None)
-        self.wrapped.flush()
-
-    def flush_cache(self) -> None:
-        """Send dirty entries below without flushing the store below."""
-        if self._dirty:
-            self._flush_dirty(None)
-
-    def close(self) -> None:
-        try:
-            self.flush()
-        finally:
-            self.wrapped.close()
-            self._cache.clear()
-            self._dirty = {}
-            self._by_key = None
-            self._keys.clear()
-            self._size = 0
-            self._observed = -1
+    def _clear_cache(self) -> None:
+        self._cache.clear()
+        self._dirty = {}
+        self._by_key = None
+        self._keys.clear()
+        self._size = 0
+        self._observed = -1
 
     @property
     def persistent(self) -> bool:
