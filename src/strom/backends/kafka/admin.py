@@ -131,7 +131,8 @@ class Cluster:
         except Exception as e:
             err = kafka_error(e)
             if err is not None and err.code() == KafkaError.TOPIC_ALREADY_EXISTS:
-                if exist_ok:
+                if exist_ok:  # perhaps created a moment ago by another process: wait for it
+                    self._await_topic(name, partitions, exact=False)
                     return
                 raise TopicExistsError(f"topic {name!r} already exists") from None
             raise to_strom_error(e, f"creating topic {name!r}") from e
@@ -149,8 +150,9 @@ class Cluster:
         self._await_topic(name, None)
         self.forget(name)
 
-    def _await_topic(self, name: str, partitions: int | None) -> None:
-        """Until the metadata shows ``name`` with a leader for every partition (or gone)."""
+    def _await_topic(self, name: str, partitions: int | None, exact: bool = True) -> None:
+        """Until the metadata shows ``name`` with a leader for every partition (or gone);
+        ``exact=False`` accepts any partition count above zero."""
         deadline = time.monotonic() + TOPIC_SETTLE_S
         while True:
             md = self.admin.list_topics(topic=name, timeout=self.timeout)
@@ -161,7 +163,7 @@ class Cluster:
             if (
                 partitions is not None
                 and exists
-                and len(t.partitions) == partitions
+                and (len(t.partitions) == partitions or (not exact and t.partitions))
                 and all(p.leader >= 0 and p.error is None for p in t.partitions.values())
             ):
                 return
