@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 
 import strom
@@ -14,6 +16,8 @@ S, L = serdes.String(), serdes.Long()
 
 
 def main() -> None:
+    if level := os.environ.get("STROM_CRASH_APP_LOG"):  # e.g. INFO, to debug a test
+        logging.basicConfig(level=level, format="%(asctime)s %(process)d %(name)s %(message)s")
     broker, state_dir = sys.argv[1], sys.argv[2]
     store = sys.argv[3] if len(sys.argv) > 3 else "rocksDB"
     session_ms = int(sys.argv[4]) if len(sys.argv) > 4 else 1500

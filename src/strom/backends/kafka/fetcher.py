@@ -11,13 +11,15 @@ A :class:`Fetcher` bridges the two without seeking on every call:
   other offset is a seek, which drops what was buffered for that partition;
 - records of other partitions that arrive meanwhile are kept for their own fetches; a
   partition with many buffered records is paused until its fetches catch up;
-- a fetch returns at once with what is there. It waits (up to ``strom.fetch.wait.ms``) only
-  when it cannot know yet: right after an assign or a seek, until the broker's first answer
-  (records or end-of-partition), and while a produce or transaction in this process is known
-  to have written records past what it has (so records are visible to fetches in this process
-  once produce returns). Records another process writes arrive within the consumer's next
-  fetch round trip (``fetch.wait.max.ms``, 50 ms by default, bounds how long an assign or a
-  seek waits behind an outstanding long poll).
+- a fetch returns at once with what is there. When nothing is there, it waits (up to
+  ``strom.fetch.wait.ms``) while it cannot know that it is at the end: until librdkafka reports
+  end-of-partition at the fetch's position (after an assign, a seek, or records that did not
+  reach the end, more are on the way), and while a produce or transaction in this process is
+  known to have written records past what it has (so records are visible to fetches in this
+  process once produce returns). So an empty answer means the partition's committed end (as
+  of the last fetch round trip). Records another process writes arrive within the consumer's
+  next fetch round trip (``fetch.wait.max.ms``, 50 ms by default, bounds how long an assign or
+  a seek waits behind an outstanding long poll).
 
 Only committed records are returned (``isolation.level=read_committed``): records of open or
 aborted transactions, and transaction markers, are skipped (their offsets are gaps).
@@ -79,7 +81,6 @@ class Fetcher:
         self.cursor: dict[TP, int] = {}  # the offset the caller will ask for next
         self.expected: dict[TP, int] = {}  # the next offset the consumer will deliver
         self.buffers: dict[TP, list[ConsumerRecord]] = {}
-        self.answered: set[TP] = set()  # had records or an end-of-partition since the seek
         self.eof: dict[TP, int] = {}
         self.errors: dict[TP, KafkaError] = {}
         self.out_of_range: set[TP] = set()
@@ -129,8 +130,8 @@ class Fetcher:
         """Whether waiting can give this fetch records it should return (see module doc)."""
         if len(buf) >= max_records or tp in self.errors or tp in self.out_of_range:
             return False
-        if not buf and tp not in self.answered:
-            return True
+        if not buf and self.eof.get(tp) != self.expected[tp]:
+            return True  # no end-of-partition at our position yet: records may be on the way
         return VISIBLE_ENDS.get(self.cluster_id, *tp) > self.expected[tp]
 
     def _recover(self, tp: TP, offset: int) -> bool:
@@ -180,7 +181,6 @@ class Fetcher:
     def _positioned(self, tp: TP, offset: int) -> None:
         self.cursor[tp] = offset
         self.expected[tp] = offset
-        self.answered.discard(tp)
         self.eof.pop(tp, None)
         self.errors.pop(tp, None)
         self.out_of_range.discard(tp)
@@ -194,7 +194,6 @@ class Fetcher:
             self.assigned.discard(tp)
         for d in (self.cursor, self.expected, self.buffers, self.eof):
             d.pop(tp, None)
-        self.answered.discard(tp)
         self.paused.discard(tp)
         self.out_of_range.discard(tp)
 
@@ -221,7 +220,7 @@ class Fetcher:
             msgs = consumer.consume(PUMP_BATCH, 0)
 
     def _take(self, msgs: list[Any]) -> None:
-        buffers, expected, answered = self.buffers, self.expected, self.answered
+        buffers, expected = self.buffers, self.expected
         for m in msgs:
             err = m.error()
             if err is not None:
@@ -249,7 +248,6 @@ class Fetcher:
                 )
             )
             expected[tp] = off + 1
-            answered.add(tp)
         for tp, buf in buffers.items():
             if len(buf) >= PAUSE_AT and tp not in self.paused:
                 self.consumer.pause([TopicPartition(tp[0], tp[1])])
@@ -264,7 +262,6 @@ class Fetcher:
             self.eof[tp] = end
             if end >= self.expected[tp]:
                 self.expected[tp] = end
-                self.answered.add(tp)
         elif tp in self.buffers and code in _OUT_OF_RANGE:
             self.out_of_range.add(tp)
         elif tp in self.buffers and (code in UNKNOWN_TOPIC_CODES or err.fatal()):
