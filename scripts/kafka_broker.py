@@ -204,8 +204,14 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def _cluster_id() -> str:
-    """A Kafka cluster id: a random UUID, base64url without padding (22 characters)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A Kafka cluster id: a random UUID, base64url without padding (22 characters).
+
+    Never one that starts with "-": the storage tool would read it as an option.
+    """
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child

@@ -1,12 +1,17 @@
-"""A word-count worker for the crash tests.
+"""A word-count worker for the crash tests (local:// and Kafka).
 
-``python crash_app.py BROKER STATE_DIR [STORE [SESSION_MS]]``
+``python crash_app.py BROKER STATE_DIR [STORE [SESSION_MS [PREFIX]]]``
+
+PREFIX (default none) is put before the application id and the topic names (``lines``,
+``counts-out``), so tests sharing one Kafka broker do not meet.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
+import signal
 import sys
 
 import strom
@@ -18,11 +23,13 @@ S, L = serdes.String(), serdes.Long()
 def main() -> None:
     if level := os.environ.get("STROM_CRASH_APP_LOG"):  # e.g. INFO, to debug a test
         logging.basicConfig(level=level, format="%(asctime)s %(process)d %(name)s %(message)s")
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints every thread's stack
     broker, state_dir = sys.argv[1], sys.argv[2]
     store = sys.argv[3] if len(sys.argv) > 3 else "rocksDB"
     session_ms = int(sys.argv[4]) if len(sys.argv) > 4 else 1500
+    prefix = sys.argv[5] if len(sys.argv) > 5 else ""
     app = strom.App(
-        "crash",
+        f"{prefix}crash",
         broker=broker,
         state_dir=state_dir,
         processing_guarantee="exactly_once_v2",
@@ -32,12 +39,12 @@ def main() -> None:
         default_dsl_store=store,
     )
     (
-        app.stream("lines", key_serde=S, value_serde=S)
+        app.stream(f"{prefix}lines", key_serde=S, value_serde=S)
         .flat_map_values(str.split)
         .group_by(lambda _, w: w, key_serde=S)
         .count(store="counts")
         .to_stream()
-        .to("counts-out", key_serde=S, value_serde=L)
+        .to(f"{prefix}counts-out", key_serde=S, value_serde=L)
     )
     print("ready", flush=True)
     app.run()

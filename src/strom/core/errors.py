@@ -76,3 +76,8 @@ class TopicExistsError(BackendError):
 
 class FencedError(BackendError):
     """A zombie: this member's generation or transaction was superseded."""
+
+
+class RetriableError(BackendError):
+    """A transient failure of the log (broker unreachable, a request timed out): nothing of
+    the operation was committed, and trying again later can succeed."""

@@ -7,6 +7,7 @@ and commits every ``commit.interval.ms`` (one transaction under exactly_once_v2)
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import socket
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from strom.backends.api import Backend, ProducerRecord, TopicPartition
-from strom.core.errors import FencedError, StoreError, StromError
+from strom.core.errors import FencedError, RetriableError, StoreError, StromError
 from strom.core.partitioner import partition_for_key
 from strom.core.types import TaskId
 from strom.runtime.collector import BufferingCollector
@@ -38,6 +39,10 @@ QUEUE_TARGET = 2_000
 MAINTAIN_INTERVAL_MS = 60_000
 #: How often consumed and committed repartition records are deleted (Kafka's purge interval).
 PURGE_INTERVAL_MS = 30_000
+#: The file in ``<state.dir>/<application.id>`` that keeps this instance's member id.
+MEMBER_ID_FILE = ".member-id"
+#: How long the loop waits after a transient failure of the log before it tries again.
+RETRY_BACKOFF_MS = 500
 
 
 def wall_ms() -> int:
@@ -70,13 +75,14 @@ class StreamWorker:
         self.clock = clock
         self.application_id: str = config["application.id"]
         self.group = self.application_id
-        self.member_id = member_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.state_root = Path(config["state.dir"]) / self.application_id
+        self._member_lock: Any = None
+        self.member_id = member_id or self._stable_member_id()
         self.eos = config["processing.guarantee"] == EXACTLY_ONCE_V2
         self.commit_interval = int(config["commit.interval.ms"])
         self.max_poll = int(config["max.poll.records"])
         self.session_timeout = int(config["session.timeout.ms"])
         self.heartbeat_interval = int(config["heartbeat.interval.ms"])
-        self.state_root = Path(config["state.dir"]) / self.application_id
         self.plan: TopicPlan | None = None
         self.tasks: dict[TaskId, _OwnedTask] = {}
         self.generation = -1
@@ -87,6 +93,7 @@ class StreamWorker:
         self._last_heartbeat = -(10**12)
         self._last_maintain = 0
         self._last_purge = 0
+        self._last_retry_log = -(10**12)
         self._stop = threading.Event()
         self.processed = 0
         self.started = False
@@ -121,6 +128,41 @@ class StreamWorker:
         self.started = True
         self._heartbeat(force=True)
 
+    def _stable_member_id(self) -> str:
+        """This instance's member id, kept in its state directory across restarts.
+
+        A restarted instance comes back as the same member, and its transactional producer
+        (whose id is made from the member id) fences the one that died, aborting the
+        transaction it left open at once (Kafka Streams keeps a process id in its state
+        directory for the same reason). The file is locked while the worker lives; a second
+        worker on the same state directory gets a fresh id.
+        """
+        fresh = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            self.state_root.mkdir(parents=True, exist_ok=True)
+            handle = open(self.state_root / MEMBER_ID_FILE, "a+")  # noqa: SIM115 - kept open
+        except OSError as e:
+            log.debug("no stable member id (%s); using %s", e, fresh)
+            return fresh
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return fresh  # another live worker uses this state directory
+        handle.seek(0)
+        member = handle.read().strip()
+        if not member:
+            member = f"{socket.gethostname()}-{uuid.uuid4().hex[:12]}"
+            handle.write(member)
+            handle.flush()
+        self._member_lock = handle
+        return member
+
+    def _release_member_id(self) -> None:
+        handle, self._member_lock = self._member_lock, None
+        if handle is not None:
+            handle.close()  # releases the lock
+
     def stop(self) -> None:
         """Ask the loop to finish (safe from another thread or a signal handler)."""
         self._stop.set()
@@ -151,6 +193,7 @@ class StreamWorker:
                 self.backend.leave(self.group, self.member_id)
             except StromError as e:  # the log may be gone already
                 log.warning("leaving group %s failed: %s", self.group, e)
+            self._release_member_id()
 
     def run(self, until: Callable[[], bool] | None = None) -> None:
         """Loop until :meth:`stop` (or ``until()`` is true), then close."""
@@ -158,7 +201,12 @@ class StreamWorker:
             self.start()
         try:
             while not self._stop.is_set() and not (until is not None and until()):
-                if not self.run_once():
+                try:
+                    busy = self.run_once()
+                except RetriableError as e:  # the log is unreachable for now: wait, go on
+                    self._backoff(e)
+                    continue
+                if not busy:
                     self._stop.wait(int(self.config["poll.ms"]) / 1000 / 10)
         except BaseException:
             self.close(clean=False)
@@ -209,7 +257,19 @@ class StreamWorker:
     def _produce(self) -> None:
         records = self.collector.drain()
         if records:
-            self.backend.produce(records)
+            try:
+                self.backend.produce(records)
+            except RetriableError:
+                self.collector.buffer[:0] = records  # sent again (at least once)
+                raise
+
+    def _backoff(self, error: RetriableError) -> None:
+        """After a transient failure of the log: say so (once per outage), wait, retry."""
+        now = self.clock()
+        if now - self._last_retry_log >= 10_000:
+            log.warning("member %s: %s; retrying", self.member_id, error)
+            self._last_retry_log = now
+        self._stop.wait(RETRY_BACKOFF_MS / 1000)
 
     def commit(self) -> bool:
         """Flush stores, then write outputs, changelogs and input offsets (atomically under
@@ -231,11 +291,18 @@ class StreamWorker:
             except FencedError as e:
                 self._fenced(e)
                 return False
+            except RetriableError as e:
+                self._aborted(e)
+                return False
         else:
-            if records:
-                self.backend.produce(records)
-            if offsets:
-                self.backend.commit_offsets(self.group, offsets)
+            try:
+                if records:
+                    self.backend.produce(records)
+                if offsets:
+                    self.backend.commit_offsets(self.group, offsets)
+            except RetriableError:
+                self.collector.buffer[:0] = records  # sent again at the next commit
+                raise
             for owned in self.tasks.values():
                 if owned.task.topology.changelogs:
                     owned.state.write_checkpoint(owned.task.topology.changelogs)
@@ -364,19 +431,26 @@ class StreamWorker:
             task_dir,
             self.global_task.stores if self.global_task is not None else None,
         )
-        task.init_stores()
-        state.restore(task.context, pt.changelogs)
-        task.init_processors()
-        owned = _OwnedTask(task, state)
-        inputs = [(t, tid.partition) for t in pt.sources]
-        committed = self.backend.committed(self.group, inputs)
-        reset_latest = self.config["auto.offset.reset"] == "latest"
-        for tp in inputs:
-            if tp in committed:
-                owned.next_offsets[tp] = committed[tp]
-            else:
-                begin, end = self.backend.offsets(*tp)
-                owned.next_offsets[tp] = end if reset_latest else begin
+        try:
+            task.init_stores()
+            state.restore(task.context, pt.changelogs)
+            task.init_processors()
+            owned = _OwnedTask(task, state)
+            inputs = [(t, tid.partition) for t in pt.sources]
+            committed = self.backend.committed(self.group, inputs)
+            reset_latest = self.config["auto.offset.reset"] == "latest"
+            for tp in inputs:
+                if tp in committed:
+                    owned.next_offsets[tp] = committed[tp]
+                else:
+                    begin, end = self.backend.offsets(*tp)
+                    owned.next_offsets[tp] = end if reset_latest else begin
+        except BaseException:  # the log failed mid-way (say): release the stores, retry later
+            try:
+                task.close()  # nothing to flush: a task that never processed has no outputs
+            except Exception as e:
+                log.debug("task %s: closing after a failed start: %s", tid, e)
+            raise
         self.tasks[tid] = owned
         log.info("task %s: started (restored %s records)", tid, state.restored)
 
@@ -443,6 +517,20 @@ class StreamWorker:
         self.generation = -1
         self._last_commit = self.clock()
         self._heartbeat(force=True)
+
+    def _aborted(self, error: RetriableError) -> None:
+        """A commit under exactly_once_v2 failed for a transient reason: its transaction was
+        aborted, so the tasks' stores hold updates no changelog has. Close them dirty (their
+        state is rebuilt from the changelogs) and reopen them from the last commit."""
+        log.warning(
+            "member %s: the commit failed (%s); its tasks restart from the last commit",
+            self.member_id,
+            error,
+        )
+        for tid in list(self.tasks):
+            self._close_task(tid, clean=False)
+        self.collector.drain()
+        self._last_commit = self.clock()
 
     def _close_task(self, tid: TaskId, clean: bool) -> None:
         owned = self.tasks.pop(tid)

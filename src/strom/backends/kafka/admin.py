@@ -7,6 +7,7 @@ creates or deletes update it at once.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -36,13 +37,17 @@ from strom.backends.kafka.errors import (
     make_client,
     to_strom_error,
 )
-from strom.core.errors import BackendError, TopicExistsError
+from strom.core.errors import BackendError, RetriableError, TopicExistsError
+
+log = logging.getLogger("strom.kafka")
 
 __all__ = ["Cluster", "TopicMeta", "is_hidden"]
 
 #: Topics Kafka (and strom's membership log) keep for themselves; ``list_topics`` hides them.
 HIDDEN_PREFIX = "__"
 TOPIC_SETTLE_S = 30.0
+#: How long a request failing for a transient reason (a leader moving) is asked again.
+TRANSIENT_RETRY_S = 5.0
 #: Group coordinator answers that mean "ask again shortly" (it is moving or loading).
 COORDINATOR_BUSY = frozenset(
     {
@@ -233,13 +238,19 @@ class Cluster:
         specs = {TopicPartition(t, p): OffsetSpec.latest() for t, p in partitions}
         if not specs:
             return {}
-        futures = self.admin.list_offsets(
-            specs, isolation_level=IsolationLevel.READ_COMMITTED, request_timeout=self.timeout
-        )
-        out = {}
-        for tp, future in futures.items():
-            out[tp.topic, tp.partition] = future.result().offset
-        return out
+        deadline = time.monotonic() + TRANSIENT_RETRY_S
+        while True:
+            futures = self.admin.list_offsets(
+                specs, isolation_level=IsolationLevel.READ_COMMITTED, request_timeout=self.timeout
+            )
+            try:
+                return {(tp.topic, tp.partition): f.result().offset for tp, f in futures.items()}
+            except Exception as e:
+                what = sorted((tp.topic, tp.partition) for tp in specs)
+                err = to_strom_error(e, f"listing the stable offsets of {what}")
+                if not isinstance(err, RetriableError) or time.monotonic() > deadline:
+                    raise err from e
+                time.sleep(0.1)  # a leader moving (a broker restart, say): ask again
 
     # ---- consumer group offsets ----------------------------------------------------------------
     def _group_call(self, call: Callable[[], Any], what: str) -> Any:
@@ -256,6 +267,9 @@ class Cluster:
                 err: KafkaError | None = busy[0]
             except Exception as e:
                 err = kafka_error(e)
+                if err is not None and err.code() == KafkaError._TIMED_OUT:
+                    self._renew_admin(what)
+                    raise to_strom_error(err, what) from e
                 if not _busy(err):
                     raise
             if time.monotonic() > deadline:
@@ -263,6 +277,13 @@ class Cluster:
                 raise to_strom_error(err, what)
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
+
+    def _renew_admin(self, what: str) -> None:
+        """Replace the admin client after a group request timed out: librdkafka can keep a
+        group coordinator that went away (a broker restart) cached for good and time out every
+        request to it (librdkafka issue 5511); a new client looks the coordinator up afresh."""
+        log.warning("%s timed out; renewing the admin client", what)
+        self.admin = make_client(AdminClient, self.settings.client("admin"))
 
     def committed(
         self, group: str, partitions: list[tuple[str, int]]

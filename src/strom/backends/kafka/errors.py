@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from confluent_kafka import KafkaError, KafkaException
 
 from strom.backends.common import unknown_topic
-from strom.core.errors import BackendError, FencedError, TopicExistsError
+from strom.core.errors import BackendError, FencedError, RetriableError, TopicExistsError
 
 __all__ = ["UNKNOWN_TOPIC_CODES", "kafka_error", "kafka_error_in", "make_client", "to_strom_error"]
 
@@ -27,6 +27,26 @@ FENCED_CODES = frozenset(
         KafkaError.PRODUCER_FENCED,
         KafkaError.INVALID_PRODUCER_EPOCH,
         KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+    }
+)
+
+#: Errors of an unreachable or busy cluster that librdkafka does not flag as retriable.
+TRANSIENT_CODES = frozenset(
+    {
+        KafkaError._TRANSPORT,
+        KafkaError._ALL_BROKERS_DOWN,
+        KafkaError._TIMED_OUT,
+        KafkaError._MSG_TIMED_OUT,
+        KafkaError.REQUEST_TIMED_OUT,
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.CONCURRENT_TRANSACTIONS,
+        KafkaError.FENCED_LEADER_EPOCH,
+        KafkaError.UNKNOWN_LEADER_EPOCH,
+        KafkaError.OFFSET_NOT_AVAILABLE,
     }
 )
 
@@ -66,6 +86,8 @@ def to_strom_error(
         return TopicExistsError(f"topic {topic!r} already exists")
     if code in FENCED_CODES or (err.fatal() and "fenced" in err.str().lower()):
         return FencedError(f"{what} failed: this producer was fenced by a newer one ({err.str()})")
+    if err.retriable() or code in TRANSIENT_CODES:
+        return RetriableError(f"{what} failed: {err.name()}: {err.str()}")
     return BackendError(f"{what} failed: {err.name()}: {err.str()}")
 
 

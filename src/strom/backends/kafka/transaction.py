@@ -48,12 +48,15 @@ from strom.backends.kafka.errors import (
     to_strom_error,
 )
 from strom.backends.kafka.producer import note_ends, plan, send
-from strom.core.errors import BackendError, FencedError
+from strom.core.errors import BackendError, FencedError, RetriableError
 from strom.core.partitioner import DefaultPartitioner
 
 __all__ = ["Transactions"]
 
 log = logging.getLogger("strom.kafka")
+
+#: ``transaction.timeout.ms`` of strom's transactional producers unless configured.
+TRANSACTION_TIMEOUT_MS = "10000"
 
 
 def _is_fenced(err: KafkaError | None) -> bool:
@@ -61,12 +64,13 @@ def _is_fenced(err: KafkaError | None) -> bool:
 
 
 class _TxnProducer:
-    __slots__ = ("lock", "producer", "transactional_id")
+    __slots__ = ("lock", "producer", "stuck", "transactional_id")
 
     def __init__(self, transactional_id: str, producer: Producer) -> None:
         self.transactional_id = transactional_id
         self.producer = producer
         self.lock = threading.Lock()
+        self.stuck = False  # a call into it never returned: it is given up
 
 
 class Transactions:
@@ -98,6 +102,9 @@ class Transactions:
                 conf = self.settings.client(
                     "producer", **{"transactional.id": tid, "logger": kafka_logger()}
                 )
+                # as Kafka Streams under EOS: a dead instance's open transaction holds back
+                # its partitions' readers for at most 10 s, not librdkafka's 60 s
+                conf.setdefault("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)
                 producer = make_client(Producer, conf)
                 try:
                     producer.init_transactions(self.timeout)
@@ -178,7 +185,7 @@ class Transactions:
             positions = send(producer, batch)
             for group, offs in by_group.items():
                 tps = [TopicPartition(t, p, o) for (t, p), o in offs.items()]
-                producer.send_offsets_to_transaction(tps, metadata[group], self.timeout)
+                self._send_offsets(txp, tps, metadata[group], group)
             if fence is not None:
                 self.check_fence(*fence)
             self._commit_with_retries(producer)
@@ -197,6 +204,37 @@ class Transactions:
             raise to_strom_error(e, f"committing the {what}") from e
         return [(rec[0], p, off) for rec, (p, off) in zip(batch, positions)]
 
+    def _send_offsets(self, txp: _TxnProducer, tps: list[Any], metadata: Any, group: str) -> None:
+        """``send_offsets_to_transaction`` with a timeout that holds.
+
+        librdkafka can block in it for ever, past its own timeout, when the group coordinator
+        went away and came back (librdkafka issues 5456 and 5511: a broker restart does it).
+        So it runs on a helper thread; if it has not returned in time, the producer is given
+        up (the next transaction starts a new one with the same transactional.id, which
+        fences this one and aborts its transaction) and a RetriableError is raised.
+        """
+        done = threading.Event()
+        failure: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                txp.producer.send_offsets_to_transaction(tps, metadata, self.timeout)
+            except BaseException as e:
+                failure.append(e)
+            finally:
+                done.set()
+
+        threading.Thread(target=call, name="strom-send-offsets", daemon=True).start()
+        if not done.wait(self.timeout + 5):
+            txp.stuck = True
+            raise RetriableError(
+                f"sending the offsets of group {group!r} to the transaction of "
+                f"{txp.transactional_id!r} did not return within {self.timeout + 5:.0f}s "
+                "(the group coordinator was unreachable); the producer is replaced"
+            )
+        if failure:
+            raise failure[0]
+
     def _commit_with_retries(self, producer: Producer) -> None:
         deadline = time.monotonic() + self.timeout
         while True:
@@ -212,6 +250,9 @@ class Transactions:
     def _abort(self, txp: _TxnProducer, cause: BaseException) -> KafkaError | None:
         """Abort the open transaction; returns the error that stopped the abort, if any."""
         err = kafka_error_in(cause)
+        if txp.stuck:  # a call is still blocked in it: only a new producer can abort
+            self._discard(txp)
+            return None
         if err is not None and (err.fatal() or err.code() in FENCED_CODES):
             self._discard(txp)  # fenced or broken: a new transaction starts a new producer
             return err
