@@ -95,7 +95,7 @@ def run_python(example: Example) -> str | None:
     block: Block = example.parsed
     if block.filename:
         Path(block.filename).write_text(block.source)
-    code = compile("\n" * (block.line - 1) + block.source, example.path, "exec")
+    code = compile("\n" * (block.line - 1) + block.source, example.path, "exec", dont_inherit=True)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(code, example.namespace)
