@@ -21,6 +21,7 @@ from pathlib import Path
 
 import strom
 from strom import serdes
+from strom.backends import ProducerRecord
 
 S, L = serdes.String(), serdes.Long()
 APP = Path(__file__).resolve().parent / "runtime" / "crash_app.py"
@@ -85,16 +86,13 @@ class WordCount:
         client.create_topic(self.out_topic, partitions=self.partitions)
 
     def produce(self, client: strom.Client, data: list[str], key: str = "", ts: int = 0) -> None:
-        for i, line in enumerate(data):
-            client.produce(
-                self.lines_topic,
-                line,
-                key=f"{key}{i}",
-                key_serde=S,
-                value_serde=S,
-                timestamp=ts + i,
-            )
-        client.flush()
+        """Append ``data`` in one batch (fast: a worker cannot finish it meanwhile)."""
+        client.backend.produce(
+            [
+                ProducerRecord(self.lines_topic, f"{key}{i}".encode(), line.encode(), ts + i)
+                for i, line in enumerate(data)
+            ]
+        )
         self.expected.update(w for line in data for w in line.split())
 
     def start(self, name: str) -> subprocess.Popen[str]:
@@ -190,12 +188,15 @@ def two_instances(app: WordCount, n_lines: int = 600) -> None:
 
 def kill_9_then_restart(app: WordCount, n_lines: int = 4000) -> None:
     """A worker killed with SIGKILL mid-stream and restarted: exact counts, each update once."""
+    data = lines(n_lines, 1)
+    half = n_lines // 2
     with strom.Client(app.broker) as client:
         app.create_topics(client)
-        app.produce(client, lines(n_lines, 1))
+        app.produce(client, data[:half])
         worker = app.start("state")
         try:
             wait_for(lambda: app.n_updates(client) > 40, procs=[worker], what="first updates")
+            app.produce(client, data[half:], ts=half)  # the kill lands while it works on these
             os.kill(worker.pid, signal.SIGKILL)
             worker.wait()
             assert not app.done(client), (

@@ -95,21 +95,22 @@ def test_a_second_producer_with_the_same_transactional_id_fences_the_first(
 ) -> None:
     first, second = open_kafka(), open_kafka()
     t = topic("zombie")
+    grp = t  # a group of its own: its transactional id is strom-<group>-<member>
     first.create_topic(t)
-    gen = first.heartbeat("grp", "a", 30_000).generation
+    gen = first.heartbeat(grp, "a", 30_000).generation
 
     def commit(backend: KafkaBackend, value: bytes) -> None:
         with backend.transaction() as tx:
-            tx.fence("grp", "a", gen)
+            tx.fence(grp, "a", gen)
             tx.produce([ProducerRecord(t, b"k", value, 1)])
-            tx.commit_offsets("grp", {(t, 0): len(value)})
+            tx.commit_offsets(grp, {(t, 0): len(value)})
 
     commit(first, b"1")
     commit(second, b"2")  # same member, so the same transactional.id: the first is fenced
     with pytest.raises(FencedError, match="fenced"):
         commit(first, b"zombie")
-    assert values(second, t) == [b"1", b"2"]
-    assert second.committed("grp", [(t, 0)]) == {(t, 0): 1}
+    assert values(open_kafka(), t) == [b"1", b"2"]  # a fresh reader
+    assert second.committed(grp, [(t, 0)]) == {(t, 0): 1}
     commit(first, b"3")  # a new producer fences the other one in turn
     with pytest.raises(FencedError):
         commit(second, b"zombie")

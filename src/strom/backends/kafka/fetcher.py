@@ -17,8 +17,10 @@ A :class:`Fetcher` bridges the two without seeking on every call:
   reach the end, more are on the way), and while a produce or transaction in this process is
   known to have written records past what it has (so records are visible to fetches in this
   process once produce returns). So an empty answer means the partition's committed end (as
-  of the last fetch round trip). Records another process writes arrive within the consumer's
-  next fetch round trip (``fetch.wait.max.ms``, 50 ms by default, bounds how long an assign or
+  of the last fetch round trip); when the broker does not answer in time, the fetch raises
+  RetriableError rather than answer empty (a restore would take that for the end). Records
+  another process writes arrive within the consumer's next fetch round trip
+  (``fetch.wait.max.ms``, 50 ms by default, bounds how long an assign or
   a seek waits behind an outstanding long poll).
 
 Only committed records are returned (``isolation.level=read_committed``): records of open or
@@ -37,6 +39,7 @@ from strom.backends.kafka.admin import Cluster
 from strom.backends.kafka.config import KafkaSettings, kafka_logger
 from strom.backends.kafka.errors import UNKNOWN_TOPIC_CODES, make_client, to_strom_error
 from strom.backends.kafka.producer import VISIBLE_ENDS
+from strom.core.errors import RetriableError
 from strom.core.records import ConsumerRecord
 from strom.core.types import EMPTY_HEADERS
 
@@ -104,7 +107,14 @@ class Fetcher:
                     deadline = time.monotonic() + self.wait_s
                     while self._want_more(tp, buf, max_records):
                         left = deadline - time.monotonic()
-                        if left <= 0:  # what a produce here wrote is not readable (yet)
+                        if left <= 0:
+                            if not buf and self.eof.get(tp) != self.expected[tp]:
+                                # no answer: an empty result would claim the end of the log
+                                raise RetriableError(
+                                    f"fetching {topic}[{partition}] at offset {offset}: no "
+                                    f"answer from the broker within {self.wait_s:g}s"
+                                )
+                            # what a produce here wrote is not readable (yet)
                             VISIBLE_ENDS.forget(self.cluster_id, topic, partition)
                             break
                         self._pump(min(left, 0.1))
@@ -145,11 +155,19 @@ class Fetcher:
                 self.cluster.partition(*tp)  # raises UnknownTopicError if it is really gone
             raise to_strom_error(err, f"fetching {tp[0]}[{tp[1]}] at offset {offset}", tp[0])
         if tp in self.out_of_range:
-            begin, _end = self.cluster.offsets(*tp)
+            begin, end = self.cluster.offsets(*tp)
             if offset < begin:  # deleted by retention: read from the first record left
                 self._seek(tp, begin)
                 self.cursor[tp] = offset  # the caller still asks for ``offset``
                 return True
+            if offset > end:  # past the end: nothing there (yet)
+                return False
+            # within the log, yet refused: a restarted broker not caught up (say); the next
+            # fetch seeks again (an empty answer would read as the end of the log)
+            raise RetriableError(
+                f"fetching {tp[0]}[{tp[1]}] at offset {offset}: out of range on the broker "
+                f"(its log holds offsets {begin}..{end})"
+            )
         return False
 
     # ---- positioning -------------------------------------------------------------------------
