@@ -37,9 +37,15 @@ def test_one_of_two_instances_killed_the_other_takes_over(kafka_url, tmp_path):
 
 
 KNOWN_STALL = pytest.mark.xfail(
-    reason="open bug (issue 6 note): on the session broker, after the other tests, a worker "
-    "sometimes stops getting records of a partition it was given (no error, counts stall); "
-    "passes when run alone",
+    reason="open bug (issue 6 note): on the session broker, after the other tests, the new "
+    "instance sometimes gets no records of partitions it took over (no error; counts stall); "
+    "passes alone, and passed in the last runs since out-of-range fetches are retried",
+    strict=False,
+)
+KNOWN_RESTART_STALL = pytest.mark.xfail(
+    reason="open bug (issue 6 note): on the session broker, after the other tests, the worker "
+    "sometimes does not recover within 120 s of a broker restart (its log fills with "
+    "librdkafka's connection-refused lines); passes alone",
     strict=False,
 )
 
@@ -49,7 +55,7 @@ def test_instance_added_under_load_is_exactly_once(kafka_url, tmp_path):
     worker_added_under_load(WordCount.unique(kafka_url, tmp_path, partitions=4, session_ms=3000))
 
 
-@KNOWN_STALL
+@KNOWN_RESTART_STALL
 def test_broker_stopped_and_restarted_while_the_app_runs(broker, tmp_path):
     """The broker goes away for a few seconds mid-stream and comes back on the same port with
     its data: the worker recovers by itself (it is never restarted) and the counts are exact,
