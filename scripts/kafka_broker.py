@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import base64
-import contextlib
 import os
 import shutil
 import signal
@@ -42,6 +41,8 @@ import threading
 import time
 import uuid
 from pathlib import Path
+
+from server_process import die_with_parent, free_port, terminate
 
 __all__ = [
     "KAFKA_VERSION",
@@ -197,12 +198,6 @@ def fetch(version: str = KAFKA_VERSION, quiet: bool = False) -> Path:
     return libs
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 def _cluster_id() -> str:
     """A Kafka cluster id: a random UUID, base64url without padding (22 characters).
 
@@ -212,16 +207,6 @@ def _cluster_id() -> str:
         cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         if not cid.startswith("-"):
             return cid
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """Linux: SIGTERM the broker if the process that started it dies (no orphaned brokers)."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    os.setsid()  # a Ctrl-C in the terminal reaches us, not the broker: we stop it cleanly
 
 
 class KafkaBroker:
@@ -349,7 +334,7 @@ class KafkaBroker:
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
             start_new_session=not sys.platform.startswith("linux"),
         )
         try:
@@ -365,15 +350,7 @@ class KafkaBroker:
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM (a clean shutdown), then SIGKILL after ``timeout`` seconds."""
         proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                proc.wait(5)
+        terminate(proc, timeout)
         if self._log_file is not None:
             self._log_file.close()  # type: ignore[attr-defined]
             self._log_file = None

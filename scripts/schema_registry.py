@@ -52,14 +52,12 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import contextlib
 import fcntl
 import hashlib
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -68,6 +66,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from server_process import die_with_parent, free_port, terminate
 
 __all__ = [
     "APICURIO_VERSION",
@@ -188,22 +188,6 @@ def build(quiet: bool = False) -> Path:
     return runner_jar()
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """Linux: SIGTERM the registry if the process that started it dies (no orphans)."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    os.setsid()  # a Ctrl-C in the terminal reaches us, not the registry: we stop it cleanly
-
-
 class SchemaRegistry:
     """One Apicurio Registry with in-memory storage on 127.0.0.1 for as long as it is open.
 
@@ -294,7 +278,7 @@ class SchemaRegistry:
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
             start_new_session=not sys.platform.startswith("linux"),
         )
         try:
@@ -312,15 +296,7 @@ class SchemaRegistry:
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM (a clean shutdown), then SIGKILL after ``timeout`` seconds."""
         proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                proc.wait(5)
+        terminate(proc, timeout)
         if self._log_file is not None:
             self._log_file.close()  # type: ignore[attr-defined]
             self._log_file = None

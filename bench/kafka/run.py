@@ -46,7 +46,8 @@ for extra in (HERE, HERE.parent, ROOT / "scripts"):
 
 from bench_data import w1_events, w1_expected, w2_lines  # noqa: E402
 from common import FIRST_MARKER  # noqa: E402
-from kafka_broker import KAFKA_VERSION, BrokerError, KafkaBroker  # noqa: E402
+from kafka_broker import KAFKA_VERSION, KafkaBroker  # noqa: E402
+from server_process import die_with_parent  # noqa: E402
 from systems import DEMO_INPUT, DEMO_OUTPUT, JAVA_RUNNING, SYSTEMS, command, prepare  # noqa: E402
 from systems import versions as system_versions  # noqa: E402
 
@@ -225,15 +226,6 @@ def vm_hwm_mb(pid: int) -> float:
     return float("nan")
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """Linux: SIGTERM the job if the harness dies; its own session (no terminal Ctrl-C)."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    os.setsid()
-
-
 class JobOutput(threading.Thread):
     """Drains the job's stdout+stderr, keeps its tail and notes the start of processing: the
     time in a Python job's FIRST marker, or the arrival of Kafka Streams' RUNNING transition,
@@ -294,7 +286,7 @@ def measure(
         text=True,
         errors="replace",
         cwd=workdir,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
     out = JobOutput(proc)
     out.start()
@@ -383,26 +375,13 @@ def build_matrix(args: argparse.Namespace) -> list[dict[str, Any]]:
     return specs
 
 
-def start_broker(attempts: int = 3) -> KafkaBroker:
-    """A started broker. Retried: scripts/kafka_broker.py's random cluster id starts with "-"
-    one time in 64, and the storage tool then takes it for an option and fails."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return KafkaBroker().start()
-        except BrokerError as e:
-            if attempt == attempts:
-                raise
-            print(f"the broker did not start, trying again: {e}", file=sys.stderr, flush=True)
-    raise AssertionError("unreachable")
-
-
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     specs = build_matrix(args)
     prepare(sorted({s["system"] for s in specs}))
     run_id = uuid.uuid4().hex[:6]
     rows = []
     with (
-        start_broker() as broker,
+        KafkaBroker().start() as broker,
         tempfile.TemporaryDirectory(prefix="strom-bench-kafka-") as tmp_dir,
     ):
         broker.warm_up()
