@@ -66,6 +66,7 @@ class WordCount:
     store: str = "rocksDB"
     session_ms: int = 1500
     prefix: str = ""
+    standbys: int = 0
     expected: collections.Counter[str] = field(default_factory=collections.Counter)
     workers: list[subprocess.Popen[str]] = field(default_factory=list)
 
@@ -97,6 +98,7 @@ class WordCount:
 
     def start(self, name: str) -> subprocess.Popen[str]:
         args = [self.broker, str(self.state / name), self.store, str(self.session_ms), self.prefix]
+        args.append(str(self.standbys))
         proc = subprocess.Popen(
             [sys.executable, str(APP), *args],
             stdout=subprocess.PIPE,
@@ -220,6 +222,11 @@ def one_of_two_killed(app: WordCount, n_lines: int = 2000) -> None:
             time.sleep(app.session_ms / 1000)  # both have joined
             app.produce(client, lines(n_lines, 2))
             wait_for(lambda: app.n_updates(client) > 20, procs=[a, b], what="first updates")
+            if app.standbys:  # a keeps standby copies of b's tasks (task directories of both)
+                every = [f"1_{p}" for p in range(app.partitions)]
+                wait_for(
+                    lambda: set(every) <= set(app.task_dirs("a")), procs=[a, b], what="standbys"
+                )
             os.kill(b.pid, signal.SIGKILL)
             b.wait()
             app.produce(client, lines(n_lines, 3), key="x", ts=10_000)

@@ -135,18 +135,20 @@ class App(FaustMixin, StreamsBuilder):
             self._running.stop()
 
     # ---- interactive queries ------------------------------------------------------------
-    def store(self, name: str) -> Any:
+    def store(self, name: str, stale: bool = False) -> Any:
         """A read-only view of state store ``name`` on this instance, across its tasks:
         key-value ``get/range/all``, window ``fetch(key, time_from, time_to)``, session
-        ``fetch(key)`` (Kafka's ``KafkaStreams.store``)."""
+        ``fetch(key)`` (Kafka's ``KafkaStreams.store``). ``stale=True`` also reads the
+        standby copies this instance keeps (``num.standby.replicas``; Kafka's
+        ``enableStaleStores``): they may lag the active task by a moment."""
         worker = self._running
         if worker is None:
             raise StromError(f"App {self.application_id!r} is not running: start() it first")
-        return worker.store(name)
+        return worker.store(name, stale)
 
     def query_metadata_for_key(self, store: str, key: Any) -> Any:
         """Which instance holds ``key`` of ``store``: ``KeyQueryMetadata(active_host
-        (its application.server), partition, member)``."""
+        (its application.server), partition, member, standby_hosts)``."""
         worker = self._running
         if worker is None:
             raise StromError(f"App {self.application_id!r} is not running: start() it first")

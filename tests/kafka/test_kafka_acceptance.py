@@ -32,8 +32,10 @@ def test_kill_9_mid_stream_then_restart_is_exactly_once(kafka_url, tmp_path):
     kill_9_then_restart(WordCount.unique(kafka_url, tmp_path, partitions=2, session_ms=3000))
 
 
-def test_one_of_two_instances_killed_the_other_takes_over(kafka_url, tmp_path):
-    one_of_two_killed(WordCount.unique(kafka_url, tmp_path, partitions=3, session_ms=3000))
+@pytest.mark.parametrize("standbys", [0, 1])
+def test_one_of_two_instances_killed_the_other_takes_over(kafka_url, tmp_path, standbys):
+    app = WordCount.unique(kafka_url, tmp_path, partitions=3, session_ms=3000, standbys=standbys)
+    one_of_two_killed(app)
 
 
 KNOWN_STALL = pytest.mark.xfail(

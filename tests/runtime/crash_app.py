@@ -1,6 +1,6 @@
 """A word-count worker for the crash tests (local:// and Kafka).
 
-``python crash_app.py BROKER STATE_DIR [STORE [SESSION_MS [PREFIX]]]``
+``python crash_app.py BROKER STATE_DIR [STORE [SESSION_MS [PREFIX [STANDBYS]]]]``
 
 PREFIX (default none) is put before the application id and the topic names (``lines``,
 ``counts-out``), so tests sharing one Kafka broker do not meet.
@@ -28,6 +28,7 @@ def main() -> None:
     store = sys.argv[3] if len(sys.argv) > 3 else "rocksDB"
     session_ms = int(sys.argv[4]) if len(sys.argv) > 4 else 1500
     prefix = sys.argv[5] if len(sys.argv) > 5 else ""
+    standbys = int(sys.argv[6]) if len(sys.argv) > 6 else 0
     app = strom.App(
         f"{prefix}crash",
         broker=broker,
@@ -37,6 +38,7 @@ def main() -> None:
         session_timeout_ms=session_ms,
         heartbeat_interval_ms=100,
         default_dsl_store=store,
+        num_standby_replicas=standbys,
     )
     (
         app.stream(f"{prefix}lines", key_serde=S, value_serde=S)

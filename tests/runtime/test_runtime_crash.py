@@ -21,8 +21,10 @@ def test_kill_9_mid_stream_then_restart_is_exactly_once(tmp_path, store):
     kill_9_then_restart(WordCount(f"local://{tmp_path / 'log'}", tmp_path, store=store))
 
 
-def test_two_workers_share_partitions_and_one_takes_over(tmp_path):
-    one_of_two_killed(WordCount(f"local://{tmp_path / 'log'}", tmp_path, partitions=4))
+@pytest.mark.parametrize("standbys", [0, 1])
+def test_two_workers_share_partitions_and_one_takes_over(tmp_path, standbys):
+    broker = f"local://{tmp_path / 'log'}"
+    one_of_two_killed(WordCount(broker, tmp_path, partitions=4, standbys=standbys))
 
 
 def test_worker_added_under_load_is_exactly_once(tmp_path):

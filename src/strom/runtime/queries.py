@@ -11,11 +11,13 @@ from strom.core.errors import StoreError
 
 
 class KeyQueryMetadata(NamedTuple):
-    """Where a key lives: the instance (its ``application.server``) and the partition."""
+    """Where a key lives: the instance (its ``application.server``) and the partition, and
+    the instances that keep standby copies of it (``num.standby.replicas``)."""
 
     active_host: str | None
     partition: int
     member: str | None
+    standby_hosts: tuple[str, ...] = ()
 
 
 class _View:

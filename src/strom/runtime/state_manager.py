@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from strom.backends.api import Backend
 from strom.core.errors import StromError
@@ -35,6 +36,9 @@ class StateManager:
         self.eos = eos
         self.checkpoint: dict[str, int] | None = None
         self.restored = 0
+        self.applied = 0  # records a standby applied since it opened
+        #: store name -> the next changelog offset to apply (set by restore and follow)
+        self.positions: dict[str, int] = {}
 
     @property
     def _file(self) -> Path:
@@ -90,8 +94,17 @@ class StateManager:
                 return True
         return False
 
+    def _start(self, store: Any, topic: str, begin: int) -> int:
+        """Where a store's replay starts: where it got to, else its checkpoint (persistent
+        stores), else the changelog's beginning."""
+        start = begin
+        if store.persistent and self.checkpoint is not None and topic in self.checkpoint:
+            start = max(begin, self.checkpoint[topic])
+        return start
+
     def restore(self, context: TaskContext, changelogs: dict[str, str]) -> int:
-        """Replay each registered store's changelog partition; returns records restored."""
+        """Replay each registered store's changelog partition to its end; returns records
+        restored (a standby promoted to active replays only what it has not applied yet)."""
         partition = self.task_id.partition
         total = 0
         for name, (store, callback) in context.registered.items():
@@ -99,9 +112,9 @@ class StateManager:
             if topic is None:
                 continue
             begin, end = self.backend.offsets(topic, partition)
-            start = begin
-            if store.persistent and self.checkpoint is not None and topic in self.checkpoint:
-                start = max(begin, self.checkpoint[topic])
+            start = self.positions.get(name)
+            if start is None or start < begin:
+                start = self._start(store, topic, begin)
             offset = start
             while offset < end:
                 batch = self.backend.fetch(topic, partition, offset, 10_000)
@@ -111,6 +124,7 @@ class StateManager:
                 total += len(batch)
                 self.restored = total  # visible while restoring (the web page shows it)
                 offset = batch[-1].offset + 1
+            self.positions[name] = offset
             if offset > start:
                 log.info(
                     "task %s: restored %s from %s[%s] offsets %s..%s",
@@ -124,10 +138,55 @@ class StateManager:
         self.restored = total
         return total
 
-    def write_checkpoint(self, changelogs: dict[str, str]) -> None:
-        """Record how far the changelogs go: the stores' data matches them (after a flush)."""
+    def follow(self, context: TaskContext, changelogs: dict[str, str], max_records: int) -> int:
+        """Apply what the changelogs got since the last call, up to ``max_records`` per store
+        (a standby task's update); returns records applied."""
         partition = self.task_id.partition
-        offsets = {t: self.backend.offsets(t, partition)[1] for t in set(changelogs.values())}
+        total = 0
+        for name, (store, callback) in context.registered.items():
+            topic = changelogs.get(name)
+            if topic is None:
+                continue
+            offset = self.positions.get(name)
+            if offset is None:
+                offset = self._start(store, topic, self.backend.offsets(topic, partition)[0])
+            batch = self.backend.fetch(topic, partition, offset, max_records)
+            if batch:
+                callback([(r.key, r.value, r.timestamp) for r in batch])
+                total += len(batch)
+                offset = batch[-1].offset + 1
+            self.positions[name] = offset
+        self.applied += total
+        return total
+
+    def lag(self, changelogs: dict[str, str]) -> int:
+        """Changelog records not applied yet (a standby's distance from its active)."""
+        partition = self.task_id.partition
+        lag = 0
+        for name, topic in changelogs.items():
+            end = self.backend.offsets(topic, partition)[1]
+            lag += max(0, end - self.positions.get(name, 0))
+        return lag
+
+    def activate(self) -> None:
+        """A standby becomes the active task: under exactly_once_v2 its checkpoint goes (the
+        active's stores will hold uncommitted writes; a clean close writes it back)."""
+        if self.eos:
+            self._file.unlink(missing_ok=True)
+
+    def write_checkpoint(self, changelogs: dict[str, str], following: bool = False) -> None:
+        """Record how far the changelogs go: the stores' data matches them (after a flush).
+        An active task's flushed stores hold all of its changelogs; a standby's (``following``)
+        hold what it applied."""
+        partition = self.task_id.partition
+        if following:
+            offsets: dict[str, int] = {}
+            for name, topic in changelogs.items():
+                if name in self.positions:
+                    at = self.positions[name]
+                    offsets[topic] = min(at, offsets.get(topic, at))
+        else:
+            offsets = {t: self.backend.offsets(t, partition)[1] for t in set(changelogs.values())}
         self.task_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.task_dir / (CHECKPOINT + ".tmp")
         tmp.write_text(json.dumps(offsets))

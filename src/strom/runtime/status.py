@@ -249,8 +249,21 @@ def snapshot(worker: Any) -> dict[str, Any]:
         "commits": commits,
         "tasks": tasks,
         "pending_tasks": pending,
+        "standby_tasks": _standbys(worker),
         "global_stores": _global_stores(worker, status),
     }
+
+
+def _standbys(worker: Any) -> list[dict[str, Any]]:
+    """Standby copies kept here: how many changelog records each applied and lags behind."""
+    out = []
+    for tid, standby in sorted(dict(getattr(worker, "standbys", {})).items()):
+        try:
+            lag: int | None = standby.lag()
+        except Exception:  # the log is unreachable right now
+            lag = None
+        out.append({"id": str(tid), "applied": standby.state.applied, "lag": lag})
+    return out
 
 
 def _owned(worker: Any) -> list[tuple[TaskId, Any]]:

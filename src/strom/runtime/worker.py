@@ -22,10 +22,12 @@ from strom.backends.api import Backend, ProducerRecord, TopicPartition
 from strom.core.errors import FencedError, RetriableError, StoreError, StromError
 from strom.core.partitioner import partition_for_key
 from strom.core.types import TaskId
+from strom.runtime.assignment import assign, owners
 from strom.runtime.collector import BufferingCollector
 from strom.runtime.config import EXACTLY_ONCE_V2
 from strom.runtime.global_task import GlobalTask
 from strom.runtime.queries import KeyQueryMetadata, plain, view_for
+from strom.runtime.standby import StandbyTask
 from strom.runtime.state_manager import StateManager
 from strom.runtime.task import StreamTask
 from strom.runtime.topics import TopicPlan, plan_topics
@@ -43,6 +45,9 @@ PURGE_INTERVAL_MS = 30_000
 MEMBER_ID_FILE = ".member-id"
 #: How long the loop waits after a transient failure of the log before it tries again.
 RETRY_BACKOFF_MS = 500
+#: How often standby tasks fetch what their changelogs got (and at most how many records).
+STANDBY_UPDATE_MS = 100
+STANDBY_BATCH = 10_000
 
 
 def wall_ms() -> int:
@@ -87,6 +92,12 @@ class StreamWorker:
         self.tasks: dict[TaskId, _OwnedTask] = {}
         self.generation = -1
         self.assigned: set[int] = set()
+        self.replicas = int(config.get("num.standby.replicas", 0) or 0)
+        self.standbys: dict[TaskId, StandbyTask] = {}
+        self.standby_assigned: set[int] = set()
+        self._standby_failed: set[TaskId] = set()  # could not open: retried next generation
+        self._standby_checkpointed: dict[TaskId, int] = {}
+        self._last_standby_update = -(10**12)
         self._partitions: dict[str, int] = {}
         self.collector = BufferingCollector(self._partitions.get)
         self._last_commit = 0
@@ -186,6 +197,11 @@ class StreamWorker:
                     log.warning("task %s: error while closing after a failure: %s", tid, e)
             if not clean:
                 self.collector.drain()  # outputs of the failed, uncommitted work
+            for tid in list(self.standbys):
+                try:
+                    self._close_standby(tid)
+                except Exception as e:
+                    log.warning("task %s: error while closing its standby: %s", tid, e)
             if self.global_task is not None:
                 self.global_task.close()
         finally:
@@ -231,6 +247,8 @@ class StreamWorker:
         now = self.clock()
         for owned in self.tasks.values():
             owned.task.maybe_punctuate_system_time(now)
+        if self.standby_assigned or self.standbys:
+            self._update_standbys(now)
         self.processed += processed
         if not self.eos and self.collector.buffer:
             self._produce()  # at_least_once: outputs go out each loop, offsets at commit
@@ -308,6 +326,7 @@ class StreamWorker:
                     owned.state.write_checkpoint(owned.task.topology.changelogs)
         for owned in self.tasks.values():
             owned.task.post_commit()
+        self._checkpoint_standbys()
         self._last_commit = self.clock()
         if offsets and self._last_commit - self._last_purge >= PURGE_INTERVAL_MS:
             self._last_purge = self._last_commit
@@ -341,20 +360,26 @@ class StreamWorker:
             members = sorted(set(m.members) | {self.member_id})
             self.members = members
             self._publish_server()
-            me, n = members.index(self.member_id), len(members)
             assert self.plan is not None
-            mine = {p for p in range(self.plan.max_partitions) if p % n == me}
+            mine, standby = assign(
+                members, self.member_id, self.plan.max_partitions, self.replicas
+            )
             log.info(
-                "member %s: generation %s, %s members, partitions %s",
+                "member %s: generation %s, %s members, partitions %s%s",
                 self.member_id,
                 m.generation,
-                n,
+                len(members),
                 sorted(mine),
+                f", standby {sorted(standby)}" if standby else "",
             )
             if not self._revoke(mine):
                 return  # fenced: _fenced() has already rejoined the group
             self.generation = m.generation
             self.assigned = mine
+            self.standby_assigned = standby
+            self._standby_failed.clear()
+            for tid in [t for t in self.standbys if t.partition not in standby | mine]:
+                self._close_standby(tid)
             m = self.backend.heartbeat(
                 self.group, self.member_id, self.session_timeout, self.generation
             )
@@ -414,13 +439,10 @@ class StreamWorker:
             self._close_task(tid, clean=True)
         return True
 
-    def _open_task(self, tid: TaskId) -> None:
-        assert self.plan is not None
+    def _new_task(self, tid: TaskId) -> tuple[StreamTask, StateManager]:
         task_dir = self.state_root / str(tid)
         state = StateManager(tid, task_dir, self.backend, self.eos)
-        self.restoring = {tid: state}  # the task being restored, for status pages
         pt = self.topology.build(self.application_id, self.config, tid.subtopology)
-        state.prepare(pt.changelogs)
         task = StreamTask(
             tid,
             pt,
@@ -431,8 +453,24 @@ class StreamWorker:
             task_dir,
             self.global_task.stores if self.global_task is not None else None,
         )
+        return task, state
+
+    def _open_task(self, tid: TaskId) -> None:
+        assert self.plan is not None
+        standby = self.standbys.pop(tid, None)
+        if standby is not None:  # promoted: its stores are open and nearly up to date
+            self._standby_checkpointed.pop(tid, None)
+            task, state = standby.task, standby.state
+            state.activate()
+            log.info("task %s: promoting its standby (%s records behind)", tid, standby.lag())
+        else:
+            task, state = self._new_task(tid)
+            state.prepare(task.topology.changelogs)
+        pt = task.topology
+        self.restoring = {tid: state}  # the task being restored, for status pages
         try:
-            task.init_stores()
+            if standby is None:
+                task.init_stores()
             state.restore(task.context, pt.changelogs)
             task.init_processors()
             owned = _OwnedTask(task, state)
@@ -454,26 +492,75 @@ class StreamWorker:
         self.tasks[tid] = owned
         log.info("task %s: started (restored %s records)", tid, state.restored)
 
-    # ---- interactive queries --------------------------------------------------------------
-    def local_stores(self, name: str) -> list[Any]:
-        """The store ``name`` of every task this instance runs now (plain values)."""
-        if self.global_task is not None and name in self.global_task.stores:
-            return [plain(self.global_task.stores[name])]
+    # ---- standby tasks --------------------------------------------------------------------
+    def _pending_standbys(self) -> list[TaskId]:
+        """Standby tasks assigned to this member and not open (stateful sub-topologies only)."""
+        if self.plan is None:
+            return []
         return [
-            plain(o.task.topology.stores[name])
-            for o in list(self.tasks.values())
-            if name in o.task.topology.stores
+            TaskId(g.id, p)
+            for g in self.plan.groups
+            if g.topics.changelogs
+            for p in sorted(self.standby_assigned)
+            if p < g.partitions
+            and TaskId(g.id, p) not in self.standbys
+            and TaskId(g.id, p) not in self.tasks
+            and TaskId(g.id, p) not in self._standby_failed
         ]
 
-    def store(self, name: str) -> Any:
-        """A read-only view of store ``name`` across this instance's tasks."""
+    def _update_standbys(self, now: int) -> None:
+        """Open assigned standbys, then apply what their changelogs got (every 100 ms)."""
+        if now - self._last_standby_update < STANDBY_UPDATE_MS:
+            return
+        self._last_standby_update = now
+        for tid in self._pending_standbys():
+            task, state = self._new_task(tid)
+            standby = StandbyTask(task, state)
+            try:
+                standby.open()
+            except (StromError, OSError) as e:  # e.g. another instance shares the state.dir
+                log.warning("task %s: cannot keep a standby copy here: %s", tid, e)
+                self._standby_failed.add(tid)
+                continue
+            self.standbys[tid] = standby
+            log.info("task %s: standby opened", tid)
+        for standby in self.standbys.values():
+            standby.update(STANDBY_BATCH)
+
+    def _checkpoint_standbys(self) -> None:
+        for tid, standby in self.standbys.items():
+            applied = standby.state.applied
+            if self._standby_checkpointed.get(tid) != applied:
+                standby.checkpoint()
+                self._standby_checkpointed[tid] = applied
+
+    def _close_standby(self, tid: TaskId, clean: bool = True) -> None:
+        standby = self.standbys.pop(tid)
+        self._standby_checkpointed.pop(tid, None)
+        standby.close(clean)
+        log.info("task %s: standby closed", tid)
+
+    # ---- interactive queries --------------------------------------------------------------
+    def local_stores(self, name: str, stale: bool = False) -> list[Any]:
+        """The store ``name`` of every task this instance runs now (plain values); with
+        ``stale``, of its standby tasks too (Kafka's ``enableStaleStores``)."""
+        if self.global_task is not None and name in self.global_task.stores:
+            return [plain(self.global_task.stores[name])]
+        tasks = [o.task for o in list(self.tasks.values())]
+        if stale:
+            tasks += [s.task for s in list(self.standbys.values())]
+        return [plain(t.topology.stores[name]) for t in tasks if name in t.topology.stores]
+
+    def store(self, name: str, stale: bool = False) -> Any:
+        """A read-only view of store ``name`` across this instance's tasks (and standbys,
+        with ``stale``)."""
         if name not in self.topology.stores:
             raise StoreError(
                 f"no state store named {name!r}; stores: {sorted(self.topology.stores)}"
             )
-        stores = self.local_stores(name)
+        stores = self.local_stores(name, stale)
         sample = stores[0] if stores else self.topology.stores[name].builder.build()
-        return view_for(name, sample, lambda: self.local_stores(name))
+        return view_for(name, sample, lambda: self.local_stores(name, stale))
 
     def key_metadata(self, store: str, key: Any) -> KeyQueryMetadata:
         """Which partition (and so which instance) holds ``key`` of ``store``."""
@@ -501,10 +588,11 @@ class StreamWorker:
         data = serde.serialize(self.application_id, key) or b""
         partition = partition_for_key(data, group.partitions)
         members = self.members or [self.member_id]
-        member = members[partition % len(members)]
-        if member not in self.servers:  # it may have joined after this instance last read
-            self._learn_servers()
-        return KeyQueryMetadata(self.servers.get(member), partition, member)
+        member, *standbys = owners(members, partition, self.replicas)
+        if any(m not in self.servers for m in (member, *standbys)):
+            self._learn_servers()  # they may have joined after this instance last read
+        hosts = tuple(self.servers[m] for m in standbys if m in self.servers)
+        return KeyQueryMetadata(self.servers.get(member), partition, member, hosts)
 
     def _fenced(self, error: FencedError) -> None:
         """This member lost its tasks (it was a zombie): drop their uncommitted work and

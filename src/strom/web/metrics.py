@@ -86,6 +86,8 @@ def render(snap: dict[str, Any] | None, application_id: str) -> str:
             ("strom_restored_records_total", "counter", "Changelog records restored, per task"),
             ("strom_restoring_tasks", "gauge", "Tasks assigned here and not running yet"),
             ("strom_tasks", "gauge", "Tasks running on this instance"),
+            ("strom_standby_tasks", "gauge", "Standby copies of tasks kept on this instance"),
+            ("strom_standby_lag", "gauge", "Changelog records a standby has not applied yet"),
             ("strom_group_members", "gauge", "Members of the application's group"),
             ("strom_group_generation", "gauge", "Generation of the application's group"),
         )
@@ -123,6 +125,9 @@ def render(snap: dict[str, Any] | None, application_id: str) -> str:
     add("strom_commit_failures_total", commits["failures"])
     add("strom_restoring_tasks", len(snap["pending_tasks"]))
     add("strom_tasks", len(snap["tasks"]))
+    add("strom_standby_tasks", len(snap.get("standby_tasks", [])))
+    for sb in snap.get("standby_tasks", []):
+        add("strom_standby_lag", sb["lag"], task=sb["id"])
     add("strom_group_members", len(snap["members"]))
     add("strom_group_generation", snap["generation"])
     lines = list(up.lines())

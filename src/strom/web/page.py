@@ -100,6 +100,10 @@ footer a{color:var(--accent)}
 <table id="restoration"><thead><tr><th>task</th><th>state</th><th>progress</th>
 <th class="num">restored</th><th class="num">changelog records</th></tr></thead><tbody></tbody>
 </table>
+
+<h2>Standby tasks</h2>
+<table id="standbys"><thead><tr><th>task</th><th class="num">applied</th>
+<th class="num">lag</th></tr></thead><tbody></tbody></table>
 </section>
 </div>
 </main>
@@ -196,6 +200,9 @@ function render(s) {
   fill("restoration", rest, (tr, [id, r]) => {
     cell(tr, id); cell(tr, r.state); cell(tr, bar(r.progress));
     cell(tr, num(r.restored), "num"); cell(tr, num(r.total), "num");
+  });
+  fill("standbys", s.standby_tasks || [], (tr, t) => {
+    cell(tr, t.id); cell(tr, num(t.applied), "num"); cell(tr, num(t.lag), "num lag");
   });
 }
 async function poll() {
