@@ -9,12 +9,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import orjson
 import pytest
 from confluent_kafka import Producer
 
 import strom
+from strom import serdes
 from strom.backends import Membership, ProducerRecord
 from strom.backends.kafka import KafkaBackend
 from strom.core.errors import BackendError, FencedError
@@ -260,3 +262,46 @@ def test_fetching_to_an_empty_answer_reads_everything_another_process_committed(
     assert eventually(lambda: values(reader, t), expected) == expected
     for _ in range(3):  # reading again from the start (a seek back) also reads it all
         assert values(reader, t) == expected
+
+
+def test_internal_topics_take_replication_factor_and_topic_settings(
+    kafka_url: str, topic, tmp_path: Path
+) -> None:
+    """``replication.factor`` and ``topic.*`` reach the internal topics the app creates; a
+    factor the cluster cannot meet is a clear error at start."""
+    S = serdes.String()
+    lines, out = topic("lines"), topic("out")
+    app_id = topic("rf")
+
+    def make(**options: object) -> strom.App:
+        app = strom.App(app_id, broker=kafka_url, **options)
+        (
+            app.stream(lines, key_serde=S, value_serde=S)
+            .group_by(lambda _, v: v, key_serde=S)
+            .count(store="c")
+            .to_stream()
+            .to(out, key_serde=S, value_serde=serdes.Long())
+        )
+        return app
+
+    with strom.Client(kafka_url) as client:
+        client.create_topic(lines)
+        client.create_topic(out)
+        app = make(replication_factor=2, state_dir=str(tmp_path / "a"))
+        with pytest.raises(BackendError, match=r"(?i)replication"):
+            app.start()
+        app = make(
+            replication_factor=1,
+            topic_min_insync_replicas=1,
+            topic_retention_ms=123_456,
+            state_dir=str(tmp_path / "b"),
+        )
+        app.start()
+        app.close()
+        topics = client.list_topics()
+        changelog = topics[f"{app_id}-c-changelog"].config
+        repartition = topics[f"{app_id}-c-repartition"].config
+        assert changelog["min.insync.replicas"] == "1"
+        assert changelog["cleanup.policy"] == "compact"
+        assert repartition["retention.ms"] == "123456"  # topic.* overrides the -1 default
+        assert "replication.factor" not in changelog  # not a topic config on Kafka

@@ -72,3 +72,12 @@ def test_client_settings_reach_the_backend():
         "sasl.mechanism": "PLAIN",
         "bootstrap.servers": "h:9092",
     }
+
+
+def test_internal_topic_overrides_come_from_topic_prefix_and_replication_factor():
+    from strom.runtime.topics import internal_topic_overrides
+
+    assert internal_topic_overrides({"replication.factor": -1, "commit.interval.ms": 5}) == {}
+    assert internal_topic_overrides(
+        {"replication.factor": 3, "topic.min.insync.replicas": 2, "topic.retention.ms": "9"}
+    ) == {"replication.factor": "3", "min.insync.replicas": "2", "retention.ms": "9"}

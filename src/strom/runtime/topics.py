@@ -96,7 +96,8 @@ def plan_topics(
             )
     for name in internal:
         if name in counts:
-            _ensure(backend, name, counts[name], REPARTITION_CONFIG, existing, "repartition topic")
+            settings = {**REPARTITION_CONFIG, **internal_topic_overrides(config)}
+            _ensure(backend, name, counts[name], settings, existing, "repartition topic")
     return plan
 
 
@@ -122,15 +123,32 @@ def copartition(
                 counts[t] = target
 
 
+def internal_topic_overrides(config: Mapping[str, Any]) -> dict[str, str]:
+    """What the app's config says about every internal topic, as in Kafka Streams:
+    ``topic.``-prefixed settings (``topic.min.insync.replicas=2``) and ``replication.factor``
+    (-1: the broker's default)."""
+    out = {k[len("topic.") :]: str(v) for k, v in config.items() if k.startswith("topic.")}
+    factor = config.get("replication.factor", -1)
+    if factor not in (None, "", -1, "-1"):
+        out["replication.factor"] = str(factor)
+    return out
+
+
 def changelog_config(topology: Topology, store: str, config: Mapping[str, Any]) -> dict[str, str]:
     """A store's changelog settings: compacted (windowed stores: compact,delete with their
-    retention plus ``windowstore.changelog.additional.retention.ms``), then the builder's own."""
+    retention plus ``windowstore.changelog.additional.retention.ms``), then the app's
+    ``topic.*`` settings, then the builder's own."""
     builder = topology.stores[store].builder
+    overrides = internal_topic_overrides(config)
     extra = getattr(builder, "changelog_config", None)
     if callable(extra):
         additional = int(config.get("windowstore.changelog.additional.retention.ms", 86_400_000))
-        return {k: str(v) for k, v in extra(additional).items()}
-    return {**CHANGELOG_CONFIG, **{k: str(v) for k, v in builder.log_config.items()}}
+        return {**overrides, **{k: str(v) for k, v in extra(additional).items()}}
+    return {
+        **CHANGELOG_CONFIG,
+        **overrides,
+        **{k: str(v) for k, v in builder.log_config.items()},
+    }
 
 
 def _ensure(

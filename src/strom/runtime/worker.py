@@ -361,9 +361,7 @@ class StreamWorker:
             self.members = members
             self._publish_server()
             assert self.plan is not None
-            mine, standby = assign(
-                members, self.member_id, self.plan.max_partitions, self.replicas
-            )
+            mine, standby = assign(members, self.member_id, self.plan.max_partitions, self.replicas)
             log.info(
                 "member %s: generation %s, %s members, partitions %s%s",
                 self.member_id,

@@ -48,6 +48,21 @@ HIDDEN_PREFIX = "__"
 TOPIC_SETTLE_S = 30.0
 #: How long a request failing for a transient reason (a leader moving) is asked again.
 TRANSIENT_RETRY_S = 5.0
+
+
+def admin_config(settings: KafkaSettings) -> dict[str, Any]:
+    """The admin client's settings. It is never polled, so its log lines cannot go through
+    Python logging; they would go raw to stderr (a broker outage: one per failed reconnect).
+    It logs only critical ones unless ``log_level`` is set: each failed admin request raises
+    its error to the caller anyway."""
+    conf = settings.client("admin")
+    conf.setdefault("log_level", "2")
+    return conf
+
+
+#: How long one group-coordinator request may take before the admin client is renewed and
+#: the request sent again (they answer in milliseconds; a stale coordinator never answers).
+GROUP_ATTEMPT_S = 5.0
 #: Group coordinator answers that mean "ask again shortly" (it is moving or loading).
 COORDINATOR_BUSY = frozenset(
     {
@@ -80,7 +95,7 @@ class Cluster:
         self.settings = settings
         self.timeout = settings.int_option("strom.request.timeout.ms") / 1000
         # no ``logger``: nothing polls an AdminClient, so its log lines would pile up unread
-        self.admin = make_client(AdminClient, settings.client("admin"))
+        self.admin = make_client(AdminClient, admin_config(settings))
         self._topics: dict[str, TopicMeta] = {}
         self._lock = threading.Lock()
 
@@ -129,7 +144,17 @@ class Cluster:
     def create_topic(
         self, name: str, partitions: int, config: dict[str, str], exist_ok: bool
     ) -> None:
-        new = NewTopic(name, partitions, replication_factor=-1, config=config)
+        """Create a topic; a ``replication.factor`` in ``config`` is the topic's replication
+        factor (-1 or none: the broker's ``default.replication.factor``)."""
+        config = dict(config)
+        raw = config.pop("replication.factor", -1)
+        try:
+            factor = int(raw)
+        except ValueError:
+            raise BackendError(
+                f"topic {name!r}: replication.factor must be an integer, got {raw!r}"
+            ) from None
+        new = NewTopic(name, partitions, replication_factor=factor, config=config)
         future = self.admin.create_topics([new], request_timeout=self.timeout)[name]
         try:
             future.result()
@@ -253,13 +278,16 @@ class Cluster:
                 time.sleep(0.1)  # a leader moving (a broker restart, say): ask again
 
     # ---- consumer group offsets ----------------------------------------------------------------
-    def _group_call(self, call: Callable[[], Any], what: str) -> Any:
-        """Run a group-coordinator request, again while the coordinator is busy or moving."""
+    def _group_call(self, call: Callable[[float], Any], what: str) -> Any:
+        """Run a group-coordinator request (``call(timeout_s)``), again while the coordinator
+        is busy or moving; an attempt that times out renews the admin client and tries again
+        (see ``_renew_admin``), until ``strom.request.timeout.ms`` has passed."""
         deadline = time.monotonic() + self.timeout
         delay = 0.01
         while True:
+            attempt = max(0.5, min(GROUP_ATTEMPT_S, deadline - time.monotonic()))
             try:
-                result = call()
+                result = call(attempt)
                 errors = [tp.error for tp in getattr(result, "topic_partitions", None) or ()]
                 busy = [e for e in errors if _busy(e)]
                 if not busy:
@@ -269,7 +297,9 @@ class Cluster:
                 err = kafka_error(e)
                 if err is not None and err.code() == KafkaError._TIMED_OUT:
                     self._renew_admin(what)
-                    raise to_strom_error(err, what) from e
+                    if time.monotonic() > deadline:
+                        raise to_strom_error(err, what) from e
+                    continue
                 if not _busy(err):
                     raise
             if time.monotonic() > deadline:
@@ -283,7 +313,7 @@ class Cluster:
         group coordinator that went away (a broker restart) cached for good and time out every
         request to it (librdkafka issue 5511); a new client looks the coordinator up afresh."""
         log.warning("%s timed out; renewing the admin client", what)
-        self.admin = make_client(AdminClient, self.settings.client("admin"))
+        self.admin = make_client(AdminClient, admin_config(self.settings))
 
     def committed(
         self, group: str, partitions: list[tuple[str, int]]
@@ -293,9 +323,9 @@ class Cluster:
         request = ConsumerGroupTopicPartitions(group, [TopicPartition(t, p) for t, p in partitions])
         what = f"reading the offsets of group {group!r}"
 
-        def call() -> Any:
+        def call(timeout: float) -> Any:
             futures = self.admin.list_consumer_group_offsets(
-                [request], require_stable=True, request_timeout=self.timeout
+                [request], require_stable=True, request_timeout=timeout
             )
             return futures[group].result()
 
@@ -324,10 +354,8 @@ class Cluster:
         )
         what = f"committing offsets of group {group!r}"
 
-        def call() -> Any:
-            futures = self.admin.alter_consumer_group_offsets(
-                [request], request_timeout=self.timeout
-            )
+        def call(timeout: float) -> Any:
+            futures = self.admin.alter_consumer_group_offsets([request], request_timeout=timeout)
             return futures[group].result()
 
         try:
@@ -343,8 +371,8 @@ class Cluster:
     def delete_group(self, group: str) -> None:
         what = f"deleting group {group!r}"
 
-        def call() -> Any:
-            futures = self.admin.delete_consumer_groups([group], request_timeout=self.timeout)
+        def call(timeout: float) -> Any:
+            futures = self.admin.delete_consumer_groups([group], request_timeout=timeout)
             return futures[group].result()
 
         try:

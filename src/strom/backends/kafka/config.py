@@ -15,6 +15,8 @@ are the backend's own options (:data:`STROM_OPTIONS`) and never reach librdkafka
 from __future__ import annotations
 
 import logging
+import re
+import time
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
@@ -174,6 +176,51 @@ def redact(url: str) -> str:
     return head + "?" + "&".join(parts)
 
 
+class RepeatFilter(logging.Filter):
+    """Lets the first of a kind of log line through, then one per ``every_s`` seconds that
+    says how many like it were held back.
+
+    librdkafka logs every failed reconnect of every client: while a broker is down that is
+    many lines a second (and a client that was not polled meanwhile delivers them all at
+    once). Lines are alike when they differ only in numbers (ports, client ids, timings).
+
+    >>> f = RepeatFilter(every_s=60, clock=lambda: 0.0)
+    >>> rec = lambda n: logging.LogRecord("x", 30, "", 0, "connect to :%d refused", (n,), None)
+    >>> [f.filter(rec(n)) for n in (9092, 9093, 9094)]
+    [True, False, False]
+    """
+
+    def __init__(self, every_s: float = 60.0, clock: Any = time.monotonic) -> None:
+        super().__init__()
+        self.every_s = every_s
+        self.clock = clock
+        self.seen: dict[str, list[float]] = {}  # kind -> [last shown at, held back since]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        kind = _NUMBERS.sub("#", message)
+        now = self.clock()
+        entry = self.seen.get(kind)
+        if entry is not None and now - entry[0] < self.every_s:
+            entry[1] += 1
+            return False
+        if entry is not None and entry[1]:
+            record.msg = (
+                f"{message} ({int(entry[1])} more like it in the last {self.every_s:.0f} s)"
+            )
+            record.args = None
+        if len(self.seen) > 1000:
+            self.seen.clear()
+        self.seen[kind] = [now, 0]
+        return True
+
+
+_NUMBERS = re.compile(r"\d+")
+_LIBRDKAFKA = logging.getLogger("strom.kafka.librdkafka")
+_LIBRDKAFKA.addFilter(RepeatFilter())
+
+
 def kafka_logger() -> logging.Logger:
-    """Where librdkafka's own log lines go (through Python logging, not raw stderr)."""
-    return logging.getLogger("strom.kafka.librdkafka")
+    """Where librdkafka's own log lines go (through Python logging, not raw stderr), with
+    repeats held back (:class:`RepeatFilter`)."""
+    return _LIBRDKAFKA

@@ -47,6 +47,13 @@ TRANSIENT_CODES = frozenset(
         KafkaError.FENCED_LEADER_EPOCH,
         KafkaError.UNKNOWN_LEADER_EPOCH,
         KafkaError.OFFSET_NOT_AVAILABLE,
+        KafkaError.UNSTABLE_OFFSET_COMMIT,  # a transaction's offsets are still pending
+        # a transaction hit an abortable error (after a broker restart, say: the producer's
+        # sequence numbers no longer match): librdkafka purges its queued records; once it is
+        # aborted, the work is redone from the last commit
+        KafkaError._PURGE_QUEUE,
+        KafkaError._PURGE_INFLIGHT,
+        KafkaError.OUT_OF_ORDER_SEQUENCE_NUMBER,
     }
 )
 
@@ -86,7 +93,9 @@ def to_strom_error(
         return TopicExistsError(f"topic {topic!r} already exists")
     if code in FENCED_CODES or (err.fatal() and "fenced" in err.str().lower()):
         return FencedError(f"{what} failed: this producer was fenced by a newer one ({err.str()})")
-    if err.retriable() or code in TRANSIENT_CODES:
+    if err.retriable() or code in TRANSIENT_CODES or err.txn_requires_abort():
+        return RetriableError(f"{what} failed: {err.name()}: {err.str()}")
+    if code == KafkaError._NOENT and "leader" in err.str().lower():  # a broker is down
         return RetriableError(f"{what} failed: {err.name()}: {err.str()}")
     return BackendError(f"{what} failed: {err.name()}: {err.str()}")
 

@@ -51,7 +51,7 @@ from strom.backends.common import fenced
 from strom.backends.kafka.admin import Cluster
 from strom.backends.kafka.fetcher import Fetcher
 from strom.backends.kafka.producer import VISIBLE_ENDS, note_ends, plan, send
-from strom.core.errors import BackendError, UnknownTopicError
+from strom.core.errors import BackendError, RetriableError, UnknownTopicError
 from strom.core.partitioner import DefaultPartitioner
 from strom.core.records import ConsumerRecord
 
@@ -66,6 +66,8 @@ TOPIC_CONFIG = {
     "segment.ms": "3600000",
 }
 READ_TIMEOUT_S = 30.0
+#: After this long without the records a read knows exist, its consumer is replaced.
+RENEW_FETCHER_S = 5.0
 
 
 class GroupState:
@@ -257,17 +259,32 @@ class GroupLog:
         if self.position >= end:
             return
         records: list[ConsumerRecord] = []
-        deadline = time.monotonic() + READ_TIMEOUT_S
+        start = time.monotonic()
+        renewed = False
         while self.position < end:
             batch = self._get_fetcher().fetch(self.topic, 0, self.position, 10_000)
             if batch:
                 records.extend(batch)
                 self.position = batch[-1].offset + 1
-            elif time.monotonic() > deadline:
-                raise BackendError(
+                continue
+            waited = time.monotonic() - start
+            if waited > READ_TIMEOUT_S:
+                self._drop_fetcher()
+                raise RetriableError(
                     f"could not read the group membership topic {self.topic!r} up to offset "
                     f"{end} within {READ_TIMEOUT_S:.0f}s (read up to {self.position})"
                 )
+            if waited > RENEW_FETCHER_S and not renewed:
+                # records known to exist do not arrive: after a broker restart a consumer can
+                # stay stuck on the old connection state; a new one starts afresh
+                log.warning(
+                    "reading %s[0] at offset %s stalled for %.0fs; renewing its consumer",
+                    self.topic,
+                    self.position,
+                    waited,
+                )
+                self._drop_fetcher()
+                renewed = True
         if self.loaded:
             for rec in records:
                 self._apply(rec)
@@ -335,6 +352,11 @@ class GroupLog:
         if self._fetcher is None:
             self._fetcher = self._make_fetcher()
         return self._fetcher
+
+    def _drop_fetcher(self) -> None:
+        fetcher, self._fetcher = self._fetcher, None
+        if fetcher is not None:
+            fetcher.close()
 
     def close(self) -> None:
         with self.lock:

@@ -57,6 +57,10 @@ log = logging.getLogger("strom.kafka")
 
 #: ``transaction.timeout.ms`` of strom's transactional producers unless configured.
 TRANSACTION_TIMEOUT_MS = "10000"
+#: How long ``send_offsets_to_transaction`` may take before its producer is given up (it
+#: answers in milliseconds, or in seconds while a restarted coordinator loads; a producer stuck
+#: on a stale coordinator never answers).
+SEND_OFFSETS_S = 10.0
 
 
 def _is_fenced(err: KafkaError | None) -> bool:
@@ -215,21 +219,22 @@ class Transactions:
         """
         done = threading.Event()
         failure: list[BaseException] = []
+        wait = min(self.timeout, SEND_OFFSETS_S)
 
         def call() -> None:
             try:
-                txp.producer.send_offsets_to_transaction(tps, metadata, self.timeout)
+                txp.producer.send_offsets_to_transaction(tps, metadata, wait)
             except BaseException as e:
                 failure.append(e)
             finally:
                 done.set()
 
         threading.Thread(target=call, name="strom-send-offsets", daemon=True).start()
-        if not done.wait(self.timeout + 5):
+        if not done.wait(wait + 2):
             txp.stuck = True
             raise RetriableError(
                 f"sending the offsets of group {group!r} to the transaction of "
-                f"{txp.transactional_id!r} did not return within {self.timeout + 5:.0f}s "
+                f"{txp.transactional_id!r} did not return within {wait + 2:.0f}s "
                 "(the group coordinator was unreachable); the producer is replaced"
             )
         if failure:
