@@ -63,6 +63,9 @@ def admin_config(settings: KafkaSettings) -> dict[str, Any]:
 #: How long one group-coordinator request may take before the admin client is renewed and
 #: the request sent again (they answer in milliseconds; a stale coordinator never answers).
 GROUP_ATTEMPT_S = 5.0
+#: How long reading offsets waits for a pending transaction's offsets before it says so
+#: (PendingTransactionError: the backend then re-initializes its transactional producers).
+UNSTABLE_WAIT_S = 2.0
 #: Group coordinator answers that mean "ask again shortly" (it is moving or loading).
 COORDINATOR_BUSY = frozenset(
     {
@@ -282,7 +285,8 @@ class Cluster:
         """Run a group-coordinator request (``call(timeout_s)``), again while the coordinator
         is busy or moving; an attempt that times out renews the admin client and tries again
         (see ``_renew_admin``), until ``strom.request.timeout.ms`` has passed."""
-        deadline = time.monotonic() + self.timeout
+        started = time.monotonic()
+        deadline = started + self.timeout
         delay = 0.01
         while True:
             attempt = max(0.5, min(GROUP_ATTEMPT_S, deadline - time.monotonic()))
@@ -302,7 +306,11 @@ class Cluster:
                     continue
                 if not _busy(err):
                     raise
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or (
+                err is not None
+                and err.code() == KafkaError.UNSTABLE_OFFSET_COMMIT
+                and time.monotonic() - started > UNSTABLE_WAIT_S
+            ):  # a transaction left open holds the offsets: the caller can end it
                 assert err is not None
                 raise to_strom_error(err, what)
             time.sleep(delay)

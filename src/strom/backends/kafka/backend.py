@@ -2,9 +2,10 @@
 
 What maps to what (details in each module):
 
-- admin -> one AdminClient (admin.py): topics are created with the broker's default replication
-  factor and the given configs; ``list_topics`` shows each topic's explicitly set configs and
-  hides Kafka's internal ``__`` topics;
+- admin -> one AdminClient (admin.py): topics are created with the given configs and the
+  broker's default replication factor unless ``replication.factor`` is among them;
+  ``list_topics`` shows each topic's explicitly set configs and hides Kafka's internal ``__``
+  topics;
 - ``produce`` -> one idempotent Producer shared by all threads (producer.py): the batch is
   validated and partitioned first, then sent and flushed; returns once every record is acked;
 - ``fetch`` -> one read_committed Consumer per thread, assigned and positioned by the fetches
@@ -39,7 +40,7 @@ from strom.backends.api import (
 from strom.backends.common import BufferedTransaction, check_offset, validate_topic
 from strom.backends.kafka.admin import Cluster
 from strom.backends.kafka.config import KafkaSettings, kafka_logger, parse_kafka_url, redact
-from strom.backends.kafka.errors import make_client
+from strom.backends.kafka.errors import PendingTransactionError, make_client
 from strom.backends.kafka.fetcher import Fetcher
 from strom.backends.kafka.membership import GroupLog
 from strom.backends.kafka.producer import VISIBLE_ENDS, note_ends, plan, send
@@ -176,7 +177,14 @@ class KafkaBackend(Backend):
         self, group: str, partitions: Iterable[TopicPartition]
     ) -> dict[TopicPartition, int]:
         self._check_open()
-        return self.cluster.committed(group, [(t, p) for t, p in partitions])
+        try:
+            return self.cluster.committed(group, [(t, p) for t, p in partitions])
+        except PendingTransactionError:
+            # most likely this backend's own transaction, left open when the broker went
+            # away: initializing its transactional.id again aborts it (Kafka Streams does the
+            # same when a task starts); the caller retries
+            self._transactions.reinitialize()
+            raise
 
     def commit_offsets(self, group: str, offsets: Mapping[TopicPartition, int]) -> None:
         self._check_open()

@@ -79,6 +79,12 @@ def kafka_error_in(exc: BaseException | None) -> KafkaError | None:
     return None
 
 
+class PendingTransactionError(RetriableError):
+    """Committed offsets cannot be read while a transaction that commits offsets of the group
+    is open (UNSTABLE_OFFSET_COMMIT); it ends when its producer's transactional.id is
+    initialized again, or when the transaction times out."""
+
+
 def to_strom_error(
     exc: BaseException | KafkaError, what: str, topic: str | None = None
 ) -> Exception:
@@ -93,6 +99,8 @@ def to_strom_error(
         return TopicExistsError(f"topic {topic!r} already exists")
     if code in FENCED_CODES or (err.fatal() and "fenced" in err.str().lower()):
         return FencedError(f"{what} failed: this producer was fenced by a newer one ({err.str()})")
+    if code == KafkaError.UNSTABLE_OFFSET_COMMIT:
+        return PendingTransactionError(f"{what} failed: {err.name()}: {err.str()}")
     if err.retriable() or code in TRANSIENT_CODES or err.txn_requires_abort():
         return RetriableError(f"{what} failed: {err.name()}: {err.str()}")
     if code == KafkaError._NOENT and "leader" in err.str().lower():  # a broker is down

@@ -93,6 +93,7 @@ class Transactions:
         self.prefix = settings.option("strom.transactional.id.prefix")
         self.instance_id = f"{self.prefix}-{uuid.uuid4().hex}"
         self._producers: dict[str, _TxnProducer] = {}
+        self._used: set[str] = set()  # every transactional.id a producer was made for
         self._group_metadata: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._partitioner = DefaultPartitioner()
@@ -102,20 +103,41 @@ class Transactions:
         tid = self.instance_id if fence is None else f"{self.prefix}-{fence[0]}-{fence[1]}"
         with self._lock:
             tp = self._producers.get(tid)
-            if tp is None:
-                conf = self.settings.client(
-                    "producer", **{"transactional.id": tid, "logger": kafka_logger()}
-                )
-                # as Kafka Streams under EOS: a dead instance's open transaction holds back
-                # its partitions' readers for at most 10 s, not librdkafka's 60 s
-                conf.setdefault("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)
-                producer = make_client(Producer, conf)
-                try:
-                    producer.init_transactions(self.timeout)
-                except Exception as e:
-                    raise to_strom_error(e, f"initializing transactional id {tid!r}") from e
-                tp = self._producers[tid] = _TxnProducer(tid, producer)
-            return tp
+        return tp if tp is not None else self._new_producer(tid)
+
+    def _new_producer(self, tid: str) -> _TxnProducer:
+        conf = self.settings.client(
+            "producer", **{"transactional.id": tid, "logger": kafka_logger()}
+        )
+        # as Kafka Streams under EOS: a dead instance's open transaction holds back its
+        # partitions' readers for at most 10 s, not librdkafka's 60 s
+        conf.setdefault("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)
+        producer = make_client(Producer, conf)
+        with self._lock:
+            self._used.add(tid)
+        try:
+            producer.init_transactions(self.timeout)
+        except Exception as e:
+            raise to_strom_error(e, f"initializing transactional id {tid!r}") from e
+        tp = _TxnProducer(tid, producer)
+        with self._lock:
+            self._producers[tid] = tp
+        return tp
+
+    def reinitialize(self) -> None:
+        """Initialize every transactional.id this backend used again, with new producers: a
+        transaction one of them left open is aborted at once (not after its timeout)."""
+        with self._lock:
+            ids = set(self._used)
+            old = list(self._producers.values())
+            self._producers.clear()
+        for tp in old:
+            tp.stuck = True  # never used again
+        for tid in sorted(ids):
+            try:
+                self._new_producer(tid)
+            except BackendError as e:  # unreachable still: the next commit tries again
+                log.info("re-initializing transactional id %r failed: %s", tid, e)
 
     def _discard(self, tp: _TxnProducer) -> None:
         with self._lock:
@@ -268,6 +290,12 @@ class Transactions:
                 log.warning("aborting the transaction of %r failed: %s", txp.transactional_id, e)
             self._discard(txp)
             return kafka_error(e)
+        if isinstance(cause, RetriableError) or isinstance(
+            to_strom_error(cause, ""), RetriableError
+        ):
+            # the broker was unreachable or restarted: a new producer looks the coordinators
+            # up afresh (this one may keep a stale one: librdkafka issue 5511)
+            self._discard(txp)
         return None
 
     def _await_visible(self, placed: list[tuple[str, int, int]]) -> None:
