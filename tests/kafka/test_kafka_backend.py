@@ -305,3 +305,31 @@ def test_internal_topics_take_replication_factor_and_topic_settings(
         assert changelog["cleanup.policy"] == "compact"
         assert repartition["retention.ms"] == "123456"  # topic.* overrides the -1 default
         assert "replication.factor" not in changelog  # not a topic config on Kafka
+
+
+def test_a_paused_partition_is_read_again_after_a_seek(open_kafka: Open, topic) -> None:
+    """The fetcher pauses a partition whose buffered records pile up while another partition
+    is read. A fetch elsewhere in it (a seek: a task reopened from its committed offset) must
+    read it again: librdkafka keeps a partition paused across a seek or a re-assign, and the
+    fetch used to wait for ever (RetriableError) - a worker stalled on that partition."""
+    backend = open_kafka(config={"strom.fetch.wait.ms": "3000"})
+    t = topic("paused")
+    backend.create_topic(t, 2)
+    n = 25_000  # more than the fetcher buffers before it pauses a partition
+    for p in range(2):
+        backend.produce([ProducerRecord(t, None, b"x" * 20, 1, (), p) for _ in range(n)])
+    assert [r.offset for r in backend.fetch(t, 1, 0, 10)] == list(range(10))
+    offset = 0
+    while offset < n:  # partition 0 read to its end while partition 1 piles up
+        offset = backend.fetch(t, 0, offset, 1000)[-1].offset + 1
+    fetcher = backend._fetcher()
+    assert (t, 1) in fetcher.paused  # the situation this test is about
+    started = time.monotonic()
+    assert [r.offset for r in backend.fetch(t, 1, 0, 5)] == list(range(5))  # a seek back
+    assert time.monotonic() - started < 2.5
+    offset, seen = 5, 5
+    while offset < n:
+        batch = backend.fetch(t, 1, offset, 5000)
+        assert batch[0].offset == offset
+        offset, seen = batch[-1].offset + 1, seen + len(batch)
+    assert seen == n

@@ -9,8 +9,13 @@ A :class:`Fetcher` bridges the two without seeking on every call:
 - the fetcher remembers, per partition, the offset the caller will ask for next (one past the
   last record it returned). A fetch at that offset is served from what was prefetched; any
   other offset is a seek, which drops what was buffered for that partition;
+- a fetch pulls from librdkafka only until it has the records it was asked for: what is
+  prefetched beyond that stays in librdkafka's queue (bounded by ``queued.min.messages`` and
+  ``queued.max.messages.kbytes``), which keeps fetching ahead meanwhile;
 - records of other partitions that arrive meanwhile are kept for their own fetches; a
-  partition with many buffered records is paused until its fetches catch up;
+  partition with many buffered records is paused until its fetches catch up (a resume seeks to
+  where the partition stopped: librdkafka does not fetch a resumed partition until its broker
+  thread next wakes, up to a second later, and a seek wakes it);
 - a fetch returns at once with what is there. When nothing is there, it waits (up to
   ``strom.fetch.wait.ms``) while it cannot know that it is at the end: until librdkafka reports
   end-of-partition at the fetch's position (after an assign, a seek, or records that did not
@@ -102,7 +107,7 @@ class Fetcher:
         buf = self.buffers[tp]
         for _attempt in range(2):
             if len(buf) < max_records:
-                self._pump(0)
+                self._pump(0, tp, max_records)
                 if self._want_more(tp, buf, max_records):
                     deadline = time.monotonic() + self.wait_s
                     while self._want_more(tp, buf, max_records):
@@ -117,7 +122,7 @@ class Fetcher:
                             # what a produce here wrote is not readable (yet)
                             VISIBLE_ENDS.forget(self.cluster_id, topic, partition)
                             break
-                        self._pump(min(left, 0.1))
+                        self._pump(min(left, 0.1), tp, max_records)
             if buf or not self._recover(tp, offset):
                 break
         if not buf:
@@ -132,8 +137,7 @@ class Fetcher:
             del buf[:max_records]
         self.cursor[tp] = out[-1].offset + 1
         if tp in self.paused and len(buf) < PAUSE_AT // 2:
-            self.consumer.resume([TopicPartition(topic, partition)])
-            self.paused.discard(tp)
+            self._resume(tp)
         return out
 
     def _want_more(self, tp: TP, buf: list[ConsumerRecord], max_records: int) -> bool:
@@ -187,13 +191,13 @@ class Fetcher:
             self.cursor[tp] = offset
             return
         buf.clear()
+        self._unpause(tp)  # the buffer is empty now
         target = TopicPartition(tp[0], tp[1], offset)
         try:
             self.consumer.seek(target)
         except Exception:  # not fetching yet (or in an error state): assign afresh
             self.consumer.incremental_unassign([TopicPartition(tp[0], tp[1])])
             self.consumer.incremental_assign([target])
-            self.paused.discard(tp)
         self._positioned(tp, offset)
 
     def _positioned(self, tp: TP, offset: int) -> None:
@@ -206,6 +210,9 @@ class Fetcher:
     def _drop(self, tp: TP) -> None:
         if tp in self.assigned:
             try:
+                # librdkafka keeps a partition paused across an unassign: assigned again, it
+                # would never be fetched
+                self._unpause(tp)
                 self.consumer.incremental_unassign([TopicPartition(tp[0], tp[1])])
             except Exception as e:  # pragma: no cover - best effort
                 log.debug("unassigning %s failed: %s", tp, e)
@@ -215,30 +222,50 @@ class Fetcher:
         self.paused.discard(tp)
         self.out_of_range.discard(tp)
 
+    def _unpause(self, tp: TP) -> None:
+        if tp in self.paused:
+            self.consumer.resume([TopicPartition(tp[0], tp[1])])
+            self.paused.discard(tp)
+
     def forget_topics(self, topics: set[str]) -> None:
         """Unassign the partitions of deleted topics (a new topic of that name starts over)."""
         for tp in [tp for tp in self.assigned if tp[0] in topics]:
             self._drop(tp)
             self.errors.pop(tp, None)
 
+    def _resume(self, tp: TP) -> None:
+        """Fetch a paused partition again, from where its records stopped."""
+        target = TopicPartition(tp[0], tp[1], self.expected[tp])
+        self._unpause(tp)
+        try:
+            # a resume alone is acted on at the broker thread's next wake-up (up to 1 s); a
+            # seek wakes it (librdkafka restarts a resumed partition at this offset anyway)
+            self.consumer.seek(target)
+        except Exception as e:  # pragma: no cover - the resume stands; it is only slower
+            log.debug("seeking %s after a resume failed: %s", tp, e)
+
     # ---- pulling from librdkafka -----------------------------------------------------------
-    def _pump(self, timeout: float) -> None:
-        """Move what librdkafka has (waiting up to ``timeout`` for the first) into buffers."""
+    def _pump(self, timeout: float, tp: TP, want: int) -> None:
+        """Move records from librdkafka into buffers (waiting up to ``timeout`` for the first)
+        until ``tp`` has ``want`` buffered or librdkafka has no more."""
         consumer = self.consumer
         if timeout > 0:
             first = consumer.poll(timeout)
             if first is None:
                 return
             self._take([first])
-        msgs = consumer.consume(PUMP_BATCH, 0)
-        while msgs:
+        buf = self.buffers[tp]
+        while len(buf) < want:
+            msgs = consumer.consume(PUMP_BATCH, 0)
+            if not msgs:
+                break
             self._take(msgs)
             if len(msgs) < PUMP_BATCH:
                 break
-            msgs = consumer.consume(PUMP_BATCH, 0)
 
     def _take(self, msgs: list[Any]) -> None:
         buffers, expected = self.buffers, self.expected
+        new, record = tuple.__new__, ConsumerRecord  # a NamedTuple's __new__ is a Python call
         for m in msgs:
             err = m.error()
             if err is not None:
@@ -255,14 +282,17 @@ class Fetcher:
                 continue  # from before a seek
             headers = m.headers()
             buf.append(
-                ConsumerRecord(
-                    topic,
-                    partition,
-                    off,
-                    m.timestamp()[1],
-                    m.key(),
-                    m.value(),
-                    tuple(headers) if headers else EMPTY_HEADERS,
+                new(
+                    record,
+                    (
+                        topic,
+                        partition,
+                        off,
+                        m.timestamp()[1],
+                        m.key(),
+                        m.value(),
+                        tuple(headers) if headers else EMPTY_HEADERS,
+                    ),
                 )
             )
             expected[tp] = off + 1
