@@ -248,6 +248,9 @@ def worker_added_under_load(app: WordCount, n_lines: int = 6000) -> None:
         try:
             wait_for(lambda: app.n_updates(client) > 20, procs=[a], what="first updates")
             b = app.start("b")
+            # b must have joined (and taken partitions) before the rest arrives: a fast a
+            # could otherwise finish everything while b is still starting up
+            wait_for(lambda: app.task_dirs("b"), procs=[a, b], what="b's first tasks")
             app.produce(client, data[half:], ts=half)
             app.wait_done(client, [a, b])
         finally:

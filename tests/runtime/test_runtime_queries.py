@@ -52,7 +52,8 @@ def test_store_views_span_every_local_task(tmp_path):
             wait_for(lambda: dict(view.all()) == {"a": 3, "b": 2, "c": 1, "d": 1})
             assert view.get("a") == 3 and view.get("zzz") is None
             assert list(view.range("b", "c")) == [("b", 2), ("c", 1)]
-            assert view.approximate_num_entries() >= 4
+            # the cache reaches the store below at the next commit
+            wait_for(lambda: view.approximate_num_entries() >= 4)
             meta = app.query_metadata_for_key("counts", "a")
             assert meta.active_host == "localhost:7070"
             assert meta.partition == strom.core.partitioner.partition_for_key(b"a", 3)

@@ -40,12 +40,20 @@ from strom.core.types import Headers, normalize_headers
 __all__ = ["MemoryBackend"]
 
 
+#: A stored record: the fields of a ConsumerRecord, in its order, as a plain tuple. Plain
+#: tuples of bytes, str and int leave the garbage collector's lists at its next pass;
+#: NamedTuples (tuple subclasses) stay tracked, so that every full collection would walk the
+#: whole log. :meth:`MemoryBackend.fetch` hands out ConsumerRecords made from them.
+_Stored = tuple[str, int, int, int, bytes | None, bytes | None, Headers]
+_TIMESTAMP, _KEY, _VALUE, _OFFSET = 3, 4, 5, 2
+
+
 class _Partition:
     __slots__ = ("end", "offsets", "records", "start")
 
     def __init__(self) -> None:
         self.offsets: list[int] = []  # parallel to records; sorted, gaps after compaction
-        self.records: list[ConsumerRecord] = []
+        self.records: list[_Stored] = []
         self.start = 0  # log start offset (advanced by retention)
         self.end = 0  # next offset to assign
 
@@ -82,9 +90,9 @@ class _Log:
 
 
 _SHARED: dict[str, _Log] = {}
-# A validated record waiting for its offset: (partition, topic, number, timestamp, key, value,
-# headers).
-_Planned = tuple[_Partition, str, int, int, bytes | None, bytes | None, Headers]
+# Validated records waiting for their offsets: the records, the partition each goes to, and
+# that partition's number.
+_Plan = tuple[list[ProducerRecord], list[_Partition], list[int]]
 _SHARED_LOCK = threading.Lock()
 
 
@@ -134,47 +142,68 @@ class MemoryBackend(Backend):
             raise unknown_partition(topic, partition, len(t.partitions))
         return t.partitions[partition]
 
-    def _plan(self, records: Iterable[ProducerRecord]) -> list[_Planned]:
-        """Validate and partition every record before anything is appended (all or nothing)."""
+    def _plan(self, records: Iterable[ProducerRecord]) -> _Plan:
+        """Validate and partition every record before anything is appended (all or nothing):
+        the records (timestamps and headers filled in), and each one's partition."""
         topics, round_robin, hash_key = (
             self._log.topics,
             self._log.partitioner.partition,
             positive_hash,
         )
-        plan = []
-        add = plan.append
+        if records.__class__ is not list:
+            records = list(records)
+        parts: list[_Partition] = []
+        numbers: list[int] = []
+        add_part, add_number = parts.append, numbers.append
+        fixed: dict[int, ProducerRecord] = {}  # records whose timestamp or headers are filled in
+        last: str | None = None  # runs of one topic look it up once
+        t: _Topic
         for topic, key, value, ts, headers, p in records:
-            t = topics.get(topic)
-            if t is None:
-                raise unknown_topic(topic)
+            if topic is not last:
+                t = topics.get(topic)  # type: ignore[assignment]
+                if t is None:
+                    raise unknown_topic(topic)
+                last, partitions, compacted = topic, t.partitions, t.compacted
+                n = len(partitions)
             if key is None:
-                if t.compacted:
+                if compacted:
                     raise keyless_compacted(topic)
             elif key.__class__ is not bytes:
                 raise bad_record(topic, "key", key)
             if value is not None and value.__class__ is not bytes:
                 raise bad_record(topic, "value", value)
-            n = len(t.partitions)
             if p is None:
                 p = hash_key(key) % n if key is not None else round_robin(topic, None, n)
             elif p.__class__ is not int or not 0 <= p < n:
                 raise unknown_partition(topic, p, n)
-            if headers.__class__ is not tuple:
-                headers = normalize_headers(headers)
-            if ts is None:
-                ts = now_ms()
-            add((t.partitions[p], topic, p, ts, key, value, headers))
-        return plan
+            if headers.__class__ is not tuple or ts is None:
+                fixed[len(numbers)] = ProducerRecord(
+                    topic,
+                    key,
+                    value,
+                    now_ms() if ts is None else ts,
+                    headers if headers.__class__ is tuple else normalize_headers(headers),
+                    p,
+                )
+            add_part(partitions[p])
+            add_number(p)
+        if fixed:
+            records = list(records)  # a copy: the caller's list stays as it was
+            for i, record in fixed.items():
+                records[i] = record
+        return records, parts, numbers  # type: ignore[return-value]
 
     @staticmethod
-    def _append(plan: list[_Planned]) -> list[tuple[int, int]]:
+    def _append(plan: _Plan) -> list[tuple[int, int]]:
         out = []
-        for part, topic, p, ts, key, value, headers in plan:
+        add = out.append
+        records, parts, numbers = plan
+        for (topic, key, value, ts, headers, _p), part, p in zip(records, parts, numbers):
             off = part.end
             part.end = off + 1
             part.offsets.append(off)
-            part.records.append(ConsumerRecord(topic, p, off, ts, key, value, headers))
-            out.append((p, off))
+            part.records.append((topic, p, off, ts, key, value, headers))
+            add((p, off))
         return out
 
     def _check_offsets(self, offsets: Mapping[TopicPartition, int]) -> None:
@@ -236,7 +265,8 @@ class MemoryBackend(Backend):
                 i = 0
             elif i >= len(offsets) or offsets[i] != offset:
                 i = bisect_left(offsets, offset)
-            return part.records[i : i + max_records]
+            new, cr = tuple.__new__, ConsumerRecord  # ConsumerRecord(*r), minus a Python frame
+            return [new(cr, r) for r in part.records[i : i + max_records]]
 
     def offsets(self, topic: str, partition: int) -> tuple[int, int]:
         self._check_open()
@@ -376,7 +406,7 @@ def _expire(part: _Partition, cutoff: int) -> None:
     """Drop the longest prefix of records older than ``cutoff`` (Kafka deletes old segments)."""
     recs = part.records
     i = 0
-    while i < len(recs) and recs[i].timestamp < cutoff:
+    while i < len(recs) and recs[i][_TIMESTAMP] < cutoff:
         i += 1
     if i:
         del recs[:i]
@@ -386,12 +416,12 @@ def _expire(part: _Partition, cutoff: int) -> None:
 
 def _compact(part: _Partition, tombstone_cutoff: int) -> None:
     """Keep the latest record per key; drop tombstones older than ``tombstone_cutoff``."""
-    latest = {r.key: i for i, r in enumerate(part.records)}
+    latest = {r[_KEY]: i for i, r in enumerate(part.records)}
     keep = [
         r
         for i, r in enumerate(part.records)
-        if latest[r.key] == i and not (r.value is None and r.timestamp < tombstone_cutoff)
+        if latest[r[_KEY]] == i and not (r[_VALUE] is None and r[_TIMESTAMP] < tombstone_cutoff)
     ]
     if len(keep) != len(part.records):
         part.records = keep
-        part.offsets = [r.offset for r in keep]
+        part.offsets = [r[_OFFSET] for r in keep]

@@ -8,6 +8,8 @@ from strom.backends.api import ProducerRecord
 from strom.core.errors import UnknownTopicError
 from strom.core.types import Headers
 
+_tuple_new = tuple.__new__
+
 
 class BufferingCollector:
     """A RecordCollector that buffers :class:`ProducerRecord` s until the worker drains them."""
@@ -26,7 +28,7 @@ class BufferingCollector:
         partition: int | None,
         partitioner: Callable[[int], int | None] | None = None,
     ) -> None:
-        if partition is None and partitioner is not None:
+        if partitioner is not None and partition is None:
             n = self._partitions_of(topic)
             if n is None:
                 raise UnknownTopicError(f"cannot write to topic {topic!r}: it does not exist")
@@ -36,7 +38,10 @@ class BufferingCollector:
                     f"the partitioner chose partition {partition} of topic {topic!r}, "
                     f"which has {n} partitions"
                 )
-        self.buffer.append(ProducerRecord(topic, key, value, timestamp, headers, partition))
+        # tuple.__new__ is what the NamedTuple's __new__ calls, without its Python frame
+        self.buffer.append(
+            _tuple_new(ProducerRecord, (topic, key, value, timestamp, headers, partition))
+        )
 
     def drain(self) -> list[ProducerRecord]:
         out, self.buffer = self.buffer, []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +94,9 @@ class TaskContext:
     def changelog_topic(self, store_name: str) -> str:
         return self.changelogs.get(store_name) or f"{self.application_id}-{store_name}-changelog"
 
-    @property
-    def record_timestamp(self) -> int:
-        return self.timestamp
+    #: The timestamp of the record being processed (what stores stamp writes with); a C
+    #: getter, as the record cache reads it on every write.
+    record_timestamp = property(attrgetter("timestamp"), doc="the record's timestamp")
 
     # ---- punctuation -----------------------------------------------------------------------
     def fire(self, schedule: PunctuationSchedule, now: int) -> None:
@@ -115,18 +116,29 @@ class TaskContext:
 class NodeProcessorContext(NodeContext):
     """The ProcessorContext of one node; ``forward`` goes straight to its children."""
 
-    __slots__ = ("_children", "_node", "_targets", "task")
+    __slots__ = ("_children", "_node", "_only", "_targets", "task")
 
     def __init__(self, task: TaskContext, node: ProcessorNode) -> None:
         self.task = task
         self._node = node
         self._children: tuple[ProcessorNode, ...] = ()
         self._targets: tuple[Callable[[Record[Any, Any]], None], ...] = ()
+        self._only: Callable[[Record[Any, Any]], None] | None = None  # the one child's target
 
     def bind(self) -> None:
         """Resolve the children's process methods (after every node of the task is built)."""
         self._children = tuple(self._node.children)
         self._targets = tuple(c.process_fn() for c in self._children)
+        self._only = self._targets[0] if len(self._targets) == 1 else None
+
+    def only_child(self) -> tuple[Callable[[Record[Any, Any]], None], str] | None:
+        """The one child's process callable and name (after :meth:`bind`), None unless the
+        node has exactly one child: a caller that knows the record's timestamp is already the
+        task's may call it directly instead of :meth:`forward` (and must then name the child
+        on an exception that has no node yet, as ``forward`` does)."""
+        if self._only is None:
+            return None
+        return self._only, self._children[0].name
 
     # ---- ProcessorContext ----------------------------------------------------------------
     @property
@@ -181,6 +193,19 @@ class NodeProcessorContext(NodeContext):
     def forward(self, record: Record[Any, Any], child_name: str | None = None) -> None:
         task = self.task
         ts = task.timestamp
+        only = self._only
+        if only is not None and child_name is None:  # one child: the common case
+            rts = record.timestamp
+            if rts != ts:  # the children see the forwarded record's timestamp
+                task.timestamp = rts
+            try:
+                only(record)
+            except Exception as e:
+                if failed_node(e) is None:
+                    e._strom_node = self._children[0].name  # type: ignore[attr-defined]
+                raise
+            task.timestamp = ts
+            return
         task.timestamp = record.timestamp
         if child_name is None:
             i = 0
@@ -193,21 +218,23 @@ class NodeProcessorContext(NodeContext):
                     e._strom_node = self._children[i].name  # type: ignore[attr-defined]
                 raise
         else:
-            for child in self._children:
-                if child.name == child_name:
-                    try:
-                        child.process_fn()(record)
-                    except Exception as e:
-                        if failed_node(e) is None:
-                            e._strom_node = child.name  # type: ignore[attr-defined]
-                        raise
-                    break
-            else:
-                raise StreamsError(
-                    f"processor {self._node.name!r} forwarded to child {child_name!r}, which is "
-                    f"not one of its children {[c.name for c in self._children]}"
-                )
+            self._forward_to(record, child_name)
         task.timestamp = ts
+
+    def _forward_to(self, record: Record[Any, Any], child_name: str) -> None:
+        for child in self._children:
+            if child.name == child_name:
+                try:
+                    child.process_fn()(record)
+                except Exception as e:
+                    if failed_node(e) is None:
+                        e._strom_node = child.name  # type: ignore[attr-defined]
+                    raise
+                return
+        raise StreamsError(
+            f"processor {self._node.name!r} forwarded to child {child_name!r}, which is "
+            f"not one of its children {[c.name for c in self._children]}"
+        )
 
     def forward_as(self, node: ProcessorNode, record: Record[Any, Any]) -> None:
         node.context.forward(record)

@@ -21,7 +21,7 @@ from strom.core.errors import (
 )
 from strom.core.records import ConsumerRecord
 from strom.core.types import TaskId
-from strom.processor.record import Record, make_record
+from strom.processor.record import Record
 from strom.processor.timestamps import FailOnInvalidTimestamp, timestamp_extractor
 from strom.runtime.context import NodeProcessorContext, TaskContext, failed_node
 from strom.runtime.errors import ErrorHandlers
@@ -44,6 +44,56 @@ class TaskMetrics:
         self.punctuate_total = 0
         self.dropped_records = 0
         self.skipped_deserialization = 0
+
+
+_new = object.__new__
+
+
+class _Input:
+    """One input partition of a task: its queue, its source and where processing stands."""
+
+    __slots__ = (
+        "child",
+        "consumed",
+        "deserialize_key",
+        "deserialize_value",
+        "extractor",
+        "partition_time",
+        "queue",
+        "source",
+        "target",
+        "tp",
+    )
+
+    def __init__(self, tp: TopicPartition, source: SourceNode, extractor: Any) -> None:
+        self.tp = tp
+        self.queue: deque[ConsumerRecord] = deque()
+        self.source = source
+        self.deserialize_key = source.key_serde.deserialize
+        self.deserialize_value = source.value_serde.deserialize
+        self.target: Callable[[Record[Any, Any]], None] = source.process
+        self.child: str | None = None  # the child ``target`` is, when it is not the source
+        self.extractor = extractor
+        self.consumed = -1  # the offset of the last record taken from the queue
+        self.partition_time = -1
+
+    def bind(self) -> None:
+        """Once the processors are initialised: with one child, the source's forward is a
+        direct call of the child."""
+        only = self.source.context.only_child()
+        if only is None:
+            self.target, self.child = self.source.process, None
+        else:
+            self.target, self.child = only
+
+    def blame(self, error: BaseException) -> str:
+        """The node an exception from ``target`` came from (recorded on it, as forward does)."""
+        node = failed_node(error)
+        if node is None:
+            node = self.child or self.source.name
+            if self.child is not None:
+                error._strom_node = node  # type: ignore[attr-defined]
+        return node
 
 
 class StreamTask:
@@ -75,10 +125,12 @@ class StreamTask:
             state_dir,
         )
         self.context.metrics = self.metrics
+        # the stream-time schedules' heap, read per record (a cheaper test than the queue's len)
+        self._stream_heap = self.context.stream_punctuations._heap
         self.context.global_stores = global_stores or {}
         self._queues: dict[TopicPartition, deque[ConsumerRecord]] = {}
-        self._consumed: dict[TopicPartition, int] = {}
-        self._partition_time: dict[TopicPartition, int] = {}
+        self._inputs: list[_Input] = []  # one per partition, in the order they were first seen
+        self._single: _Input | None = None  # the only input, while there is just one
         spec = config.get("default.timestamp.extractor")
         self._default_extractor = None if spec is None else timestamp_extractor(spec)
         self._initialized = False
@@ -106,6 +158,8 @@ class StreamTask:
             node.init(ctx)
         for ctx in contexts:  # after init: a processor may set up its process method there
             ctx.bind()
+        for inp in self._inputs:
+            inp.bind()
         self._initialized = True
 
     def close(self) -> None:
@@ -131,14 +185,28 @@ class StreamTask:
     # ---- input -----------------------------------------------------------------------------
     def add_records(self, records: Iterable[ConsumerRecord]) -> None:
         queues = self._queues
+        q: deque[ConsumerRecord] | None = None
+        last: TopicPartition | None = None
         for r in records:
-            tp = (r.topic, r.partition)
-            q = queues.get(tp)
-            if q is None:
-                if r.topic not in self.topology.sources:
-                    raise StreamsError(f"task {self.id} has no source for topic {r.topic!r}")
-                q = queues[tp] = deque()
-            q.append(r)
+            tp = (r[0], r[1])
+            if tp != last:
+                q = queues.get(tp)
+                if q is None:
+                    q = self._new_input(tp)
+                last = tp
+            q.append(r)  # type: ignore[union-attr]
+
+    def _new_input(self, tp: TopicPartition) -> deque[ConsumerRecord]:
+        source = self.topology.sources.get(tp[0])
+        if source is None:
+            raise StreamsError(f"task {self.id} has no source for topic {tp[0]!r}")
+        inp = _Input(tp, source, source.timestamp_extractor or self._default_extractor)
+        self._queues[tp] = inp.queue
+        self._inputs.append(inp)
+        self._single = self._inputs[0] if len(self._inputs) == 1 else None
+        if self._initialized:
+            inp.bind()
+        return inp.queue
 
     def queued(self, tp: TopicPartition) -> int:
         """Records added for ``tp`` and not yet processed."""
@@ -148,96 +216,104 @@ class StreamTask:
     def has_records(self) -> bool:
         return any(self._queues.values())
 
-    def _next_record(self) -> ConsumerRecord | None:
-        queues = self._queues
-        if len(queues) == 1:
-            for q in queues.values():
-                return q.popleft() if q else None
-        best: deque[ConsumerRecord] | None = None
+    def _next_input(self) -> _Input | None:
+        """The input whose head record has the lowest timestamp (the first on ties)."""
+        best: _Input | None = None
         best_ts = 0
-        for q in self._queues.values():
-            if q and (best is None or q[0].timestamp < best_ts):
-                best, best_ts = q, q[0].timestamp
-        return best.popleft() if best is not None else None
+        for inp in self._inputs:
+            q = inp.queue
+            if q and (best is None or q[0][3] < best_ts):
+                best, best_ts = inp, q[0][3]
+        return best
 
     # ---- processing ------------------------------------------------------------------------
     def process(self) -> bool:
         """Process the next record (lowest timestamp first); False if there was none."""
-        raw = self._next_record()
-        if raw is None:
-            return False
-        ctx = self.context
-        source = self.topology.sources[raw.topic]
-        self._consumed[(raw.topic, raw.partition)] = raw.offset
-        record = self._deserialize(source, raw)
-        if record is None:
+        inp = self._single
+        if inp is not None:  # one input partition: no choice to make
+            if not inp.queue:
+                return False
+        else:
+            inp = self._next_input()
+            if inp is None:
+                return False
+        raw = inp.queue.popleft()
+        topic, partition, offset, ts, key, value, headers = raw
+        inp.consumed = offset
+        try:
+            key = inp.deserialize_key(topic, key)
+        except (SerializationError, ValueError, TypeError) as e:
+            self._bad_input(raw, "key", inp.source.key_serde, e)
             return True
-        ts = record.timestamp
+        try:
+            value = inp.deserialize_value(topic, value)
+        except (SerializationError, ValueError, TypeError) as e:
+            self._bad_input(raw, "value", inp.source.value_serde, e)
+            return True
+        record = _new(Record)  # Record(...) without its checks: the log's fields are valid
+        record.key, record.value, record.timestamp, record.headers = key, value, ts, headers
+        partition_time = inp.partition_time
+        if inp.extractor is not None or ts < 0:
+            ts = self._extract(inp, raw, record, partition_time)
+            if ts < 0:
+                return True
+        if ts > partition_time:
+            inp.partition_time = ts
+        ctx = self.context
         if ts > ctx.stream_time:
             ctx.stream_time = ts
-        ctx.topic, ctx.partition, ctx.offset = raw.topic, raw.partition, raw.offset
-        ctx.timestamp = ts
+        ctx.topic, ctx.partition, ctx.offset, ctx.timestamp = topic, partition, offset, ts
         self.metrics.process_total += 1
         self.commit_needed = True
         try:
-            source.process(record)
+            inp.target(record)  # the source forwards: the record's timestamp is the task's
         except SerializationError as e:  # a sink could not write the record
+            inp.blame(e)
             if not self.errors.handle("production", raw, e, "serializing at a sink"):
                 raise
-        except StromError:
+        except StromError as e:
+            inp.blame(e)
             raise
         except Exception as e:
-            node = failed_node(e) or source.name
+            node = inp.blame(e)
             if not self.errors.handle("processing", raw, e, f"processor {node!r}"):
                 raise StreamsError(
                     f"exception in processor {node!r} of task {self.id} while processing a "
-                    f"record from topic={raw.topic!r} partition={raw.partition} "
-                    f"offset={raw.offset}: {type(e).__name__}: {e}"
+                    f"record from topic={topic!r} partition={partition} "
+                    f"offset={offset}: {type(e).__name__}: {e}"
                 ) from e
         return True
 
-    def _deserialize(self, source: SourceNode, raw: ConsumerRecord) -> Record[Any, Any] | None:
-        try:
-            key = source.key_serde.deserialize(raw.topic, raw.key)
-        except (SerializationError, ValueError, TypeError) as e:
-            return self._bad_input(raw, "key", source.key_serde, e)
-        try:
-            value = source.value_serde.deserialize(raw.topic, raw.value)
-        except (SerializationError, ValueError, TypeError) as e:
-            return self._bad_input(raw, "value", source.value_serde, e)
-        record = make_record(key, value, raw.timestamp, raw.headers)
-        extractor = source.timestamp_extractor or self._default_extractor
-        tp = (raw.topic, raw.partition)
-        partition_time = self._partition_time.get(tp, -1)
+    def _extract(
+        self, inp: _Input, raw: ConsumerRecord, record: Record[Any, Any], partition_time: int
+    ) -> int:
+        """The record's timestamp from the input's extractor (or the default policy for an
+        invalid log timestamp); negative: the record is skipped (and counted)."""
+        extractor = inp.extractor
         if extractor is None:  # the default: the log's timestamp, which must be valid
-            ts = raw.timestamp
-            if ts < 0:
-                ts = FAIL_ON_INVALID.extract(record, partition_time)
-        else:
-            try:
-                ts = extractor(record, partition_time)
-            except StromError:
-                raise
-            except Exception as e:
-                raise StreamsError(
-                    f"the timestamp extractor failed on the record from topic={raw.topic!r} "
-                    f"partition={raw.partition} offset={raw.offset}: {type(e).__name__}: {e}"
-                ) from e
-            if ts < 0:
-                self.metrics.dropped_records += 1
-                log.warning(
-                    "Skipping record due to negative extracted timestamp. topic=[%s] "
-                    "partition=[%s] offset=[%s] extractedTimestamp=[%s]",
-                    raw.topic,
-                    raw.partition,
-                    raw.offset,
-                    ts,
-                )
-                return None
-            record.timestamp = ts
-        if ts > partition_time:
-            self._partition_time[tp] = ts
-        return record
+            return FAIL_ON_INVALID.extract(record, partition_time)
+        try:
+            ts = extractor(record, partition_time)
+        except StromError:
+            raise
+        except Exception as e:
+            raise StreamsError(
+                f"the timestamp extractor failed on the record from topic={raw.topic!r} "
+                f"partition={raw.partition} offset={raw.offset}: {type(e).__name__}: {e}"
+            ) from e
+        if ts < 0:
+            self.metrics.dropped_records += 1
+            log.warning(
+                "Skipping record due to negative extracted timestamp. topic=[%s] "
+                "partition=[%s] offset=[%s] extractedTimestamp=[%s]",
+                raw.topic,
+                raw.partition,
+                raw.offset,
+                ts,
+            )
+            return ts
+        record.timestamp = ts
+        return ts
 
     def _bad_input(self, raw: ConsumerRecord, part: str, serde: Any, e: Exception) -> None:
         msg = f"cannot deserialize the {part} with {serde!r}: {e}"
@@ -253,10 +329,9 @@ class StreamTask:
     # ---- punctuation ------------------------------------------------------------------------
     def maybe_punctuate_stream_time(self) -> bool:
         ctx = self.context
-        queue = ctx.stream_punctuations
-        if not queue or ctx.stream_time < 0:
+        if not self._stream_heap or ctx.stream_time < 0:  # nothing scheduled: the common case
             return False
-        return queue.may_punctuate(ctx.stream_time, self._fire)
+        return ctx.stream_punctuations.may_punctuate(ctx.stream_time, self._fire)
 
     def maybe_punctuate_system_time(self, now: int | None = None) -> bool:
         ctx = self.context
@@ -284,7 +359,7 @@ class StreamTask:
             store.flush()
         self.context.commit_requested = False
         self.commit_needed = False
-        return {tp: off + 1 for tp, off in self._consumed.items()}
+        return {inp.tp: inp.consumed + 1 for inp in self._inputs if inp.consumed >= 0}
 
     def post_commit(self) -> None:
         """Hook for checkpoints once the commit is durable."""

@@ -65,7 +65,9 @@ class _Fixed(Serde[int]):
     def serialize(self, topic: str, obj: int | None) -> bytes | None:
         if obj is None:
             return None
-        if isinstance(obj, bool) or not isinstance(obj, self._py):
+        if obj.__class__ not in self._py and (
+            isinstance(obj, bool) or not isinstance(obj, self._py)
+        ):
             raise type_error(self, " or ".join(t.__name__ for t in self._py), obj)
         try:
             return self._struct.pack(obj)
@@ -170,3 +172,42 @@ class Void(Serde[None]):
         if data is not None:
             raise SerializationError(f"Void deserializer expects no data, got {len(data)} bytes")
         return None
+
+
+#: Serdes whose values of these exact types come back from ``deserialize(serialize(v))`` as
+#: an equal object of the same type, and are immutable: a store may keep such a value beside
+#: its bytes and hand it out again instead of deserializing the bytes.
+_SHAREABLE: dict[type, frozenset[type]] = {
+    Bytes: frozenset({bytes}),
+    String: frozenset({str}),
+    Integer: frozenset({int}),
+    Long: frozenset({int}),
+    Short: frozenset({int}),
+    Double: frozenset({float}),
+    Boolean: frozenset({bool}),
+}
+
+
+def fixed_format(serde: object) -> str | None:
+    """The ``struct`` format (without its byte order) of a fixed-width number serde: for
+    values of its :func:`shareable_types`, ``serialize`` is ``struct.pack(">" + format, v)``.
+    None for any other serde.
+
+    >>> fixed_format(Long()), fixed_format(String())
+    ('q', None)
+    """
+    if type(serde) in (Integer, Long, Short, Double):
+        return serde._struct.format[1:]  # type: ignore[attr-defined,no-any-return]
+    return None
+
+
+def shareable_types(serde: object) -> frozenset[type]:
+    """The value types that ``serde`` round-trips exactly into immutable objects (empty for
+    any other serde, subclasses of these included, as they may serialize differently).
+
+    >>> sorted(t.__name__ for t in shareable_types(Long()))
+    ['int']
+    >>> shareable_types(Float())
+    frozenset()
+    """
+    return _SHAREABLE.get(type(serde), frozenset())

@@ -24,13 +24,21 @@ ENTRY_OVERHEAD = 64
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 
-class _Entry:
-    __slots__ = ("dirty", "timestamp", "value")
+#: An entry's ``obj`` when it holds no typed value.
+NO_OBJ: Any = object()
 
-    def __init__(self, value: bytes | None, dirty: bool, timestamp: int) -> None:
+
+class _Entry:
+    """A cached value: its bytes, and (``obj``) the typed value those bytes deserialize to,
+    when the layer above has said it may share it (see ``CachingKeyValueStore.typed``)."""
+
+    __slots__ = ("dirty", "obj", "timestamp", "value")
+
+    def __init__(self, value: bytes | None, dirty: bool, timestamp: int, obj: Any = NO_OBJ) -> None:
         self.value = value
         self.dirty = dirty
         self.timestamp = timestamp
+        self.obj = obj
 
 
 class _FlushContext:
@@ -162,6 +170,8 @@ class CachingKeyValueStore(CacheFlushing, KeyValueStore[bytes, bytes]):
         self._flush_context: _FlushContext | None = None
         self._owner = get_ident()
         self.enabled = True
+        self._deserialize: Callable[[bytes], Any] = lambda raw: raw
+        self._shareable: Callable[[Any], bool] = lambda obj: False
 
     # -- lifecycle -------------------------------------------------------------------------
     def init(self, context: StateStoreContext, root: StateStore) -> None:
@@ -287,27 +297,74 @@ class CachingKeyValueStore(CacheFlushing, KeyValueStore[bytes, bytes]):
                 self._evict()
         return value
 
+    # -- typed values ----------------------------------------------------------------------
+    def typed(self, deserialize: Callable[[bytes], Any], shareable: Callable[[Any], bool]) -> bool:
+        """Let the typed layer above keep, beside each entry's bytes, the object they
+        deserialize to, so that reading an entry back skips deserializing it.
+
+        ``deserialize(bytes)`` is the layer's value deserializer; ``shareable(obj)`` says
+        whether an object may be handed out more than once (it is immutable, so a reader
+        cannot tell it from a freshly deserialized one). Writes that bring their object go
+        through ``put(key, bytes, obj)``, whose bytes must deserialize to an equal object.
+        False when the cache is disabled (then there is nothing to keep objects in)."""
+        if not self.enabled:
+            return False
+        self._deserialize = deserialize
+        self._shareable = shareable
+        return True
+
+    def get_typed(self, key: bytes) -> Any:
+        """The typed value of ``key`` (None if absent), from the entry's object when it has
+        one; see :meth:`typed`."""
+        cache = self._cache
+        entry = cache.get(key)
+        if entry is not None:
+            cache.move_to_end(key)
+            obj = entry.obj
+            if obj is not NO_OBJ:
+                return obj
+            raw = entry.value
+            if raw is None:
+                return None
+        else:
+            raw = self._get(key)  # fills the cache
+            if raw is None:
+                return None
+            entry = cache.get(key)
+        obj = self._deserialize(raw)
+        if (
+            entry is not None
+            and entry.value is raw
+            and get_ident() == self._owner  # readers on other threads leave entries alone
+            and self._shareable(obj)
+        ):
+            entry.obj = obj
+        return obj
+
     # -- KeyValueStore ---------------------------------------------------------------------
     get = _get
 
-    def put(self, key: bytes, value: bytes | None) -> None:
+    def put(self, key: bytes, value: bytes | None, obj: Any = NO_OBJ) -> None:
+        """Write ``value`` as a dirty entry; ``obj``, when given, is the typed value it
+        deserializes to (see :meth:`typed`)."""
         ts = self._context.record_timestamp  # type: ignore[union-attr]
         cache = self._cache
         entry = cache.get(key)
         if entry is None:
-            cache[key] = _Entry(value, True, ts)
+            cache[key] = _Entry(value, True, ts, obj)
             self._index.add(key)
             self._size += len(key) + (len(value) if value else 0) + ENTRY_OVERHEAD
         else:
             old = entry.value
-            self._size += (len(value) if value else 0) - (len(old) if old else 0)
+            if old is None or value is None or len(old) != len(value):
+                self._size += (len(value) if value else 0) - (len(old) if old else 0)
             entry.value = value
+            entry.obj = obj
             entry.dirty = True
             entry.timestamp = ts
             cache.move_to_end(key)
         dirty = self._dirty
-        if key in dirty:
-            del dirty[key]  # re-dirtied: moves to the end of the flush order
+        dirty.pop(key, None)  # re-dirtied: moves to the end of the flush order
         dirty[key] = None
         if self._size > self.max_bytes:
             self._evict()

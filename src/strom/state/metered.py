@@ -8,12 +8,14 @@ host, whose restore callback writes straight into the innermost store.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import strom.serdes as _serdes
 from strom.core.errors import StoreError
 from strom.serdes.base import Serde
+from strom.serdes.primitives import fixed_format, shareable_types
 from strom.state.api import (
     FlushListener,
     KeyValueStore,
@@ -21,11 +23,13 @@ from strom.state.api import (
     StateStoreContext,
     ValueAndTimestamp,
 )
+from strom.state.caching import CachingKeyValueStore
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 _TS = struct.Struct(">q")
+_tuple_new = tuple.__new__
 
 
 def innermost(store: Any) -> Any:
@@ -101,6 +105,30 @@ class MeteredKeyValueStore(KeyValueStore[K, V], Generic[K, V]):
         inner = self.wrapped
         self._get = inner.get
         self._put = inner.put
+        # typed values in the cache below (see _bind_typed): off until the store is initialised
+        self._typed = False
+        self._share_types: frozenset[type] = frozenset()
+        self._get_typed: Callable[[bytes], Any] = self._get
+
+    def _shareable(self) -> Callable[[Any], bool] | None:
+        """Which values the cache below may keep as objects (None: none)."""
+        types = self._share_types = shareable_types(self.value_serde)
+        if not types:
+            return None
+        return lambda obj: obj.__class__ in types
+
+    def _bind_typed(self) -> None:
+        """With a record cache right below, keep the typed value beside its bytes when the
+        value serde round-trips it exactly into an immutable object (int with Long, str with
+        String, ...): a read after a write (an aggregation's get then put) then skips
+        deserializing. The bytes, what is flushed, logged and sized, are unchanged."""
+        inner = self.wrapped
+        if not isinstance(inner, CachingKeyValueStore):
+            return
+        shareable = self._shareable()
+        if shareable is not None and inner.typed(partial(self._vd, self._topic), shareable):
+            self._typed = True
+            self._get_typed = inner.get_typed
 
     # -- lifecycle -------------------------------------------------------------------------
     def init(self, context: StateStoreContext, root: StateStore) -> None:
@@ -115,6 +143,7 @@ class MeteredKeyValueStore(KeyValueStore[K, V], Generic[K, V]):
             self._set_value_serde(_resolve(value_serde, value_default, key_default, value_default))
         self.wrapped.init(context, root)
         self._bind()
+        self._bind_typed()
         context.register(root, self._restore)
 
     def _restore(self, records: list[Any]) -> None:
@@ -155,8 +184,6 @@ class MeteredKeyValueStore(KeyValueStore[K, V], Generic[K, V]):
     def set_flush_listener(self, listener: FlushListener, send_old_values: bool) -> bool:
         """Have the caching layer (if any) call ``listener(key, new, old, timestamp)`` with
         objects as dirty entries are flushed; True if the stack caches."""
-        from strom.state.caching import CachingKeyValueStore
-
         caching = find_layer(self.wrapped, CachingKeyValueStore)
         if caching is None or not caching.enabled:
             return False
@@ -199,6 +226,8 @@ class MeteredKeyValueStore(KeyValueStore[K, V], Generic[K, V]):
         else:
             kb = self._ks(self._topic, key)
             self._memo_key, self._memo_bytes = key, kb
+        if self._typed:
+            return self._get_typed(kb)  # type: ignore[no-any-return]
         raw = self._get(kb)
         return None if raw is None else self._vd(self._topic, raw)
 
@@ -208,7 +237,11 @@ class MeteredKeyValueStore(KeyValueStore[K, V], Generic[K, V]):
             raise self._null_key()
         topic = self._topic
         kb = self._memo_bytes if key is self._memo_key else self._ks(topic, key)
-        self._put(kb, self._vs(topic, value))
+        vb = self._vs(topic, value)
+        if self._typed and vb is not None and value.__class__ in self._share_types:
+            self._put(kb, vb, value)  # type: ignore[call-arg]
+        else:
+            self._put(kb, vb)
 
     def put_if_absent(self, key: K, value: V) -> V | None:
         self._put_ifs += 1
@@ -285,7 +318,7 @@ class ValueAndTimestampSerde(Serde[ValueAndTimestamp[Any]]):
     def serialize(self, topic: str, obj: ValueAndTimestamp[Any] | None) -> bytes | None:
         if obj is None:
             return None
-        if not isinstance(obj, ValueAndTimestamp):
+        if obj.__class__ is not ValueAndTimestamp and not isinstance(obj, ValueAndTimestamp):
             raise TypeError(
                 f"a timestamped store takes ValueAndTimestamp(value, timestamp) or None, "
                 f"got {type(obj).__name__}: {obj!r}"
@@ -298,8 +331,9 @@ class ValueAndTimestampSerde(Serde[ValueAndTimestamp[Any]]):
             return None
         if len(data) < 8:
             raise StoreError(f"timestamped value shorter than its 8-byte timestamp: {data!r}")
-        return ValueAndTimestamp(
-            self.value_serde.deserialize(topic, data[8:]), _TS.unpack_from(data)[0]
+        return _tuple_new(  # ValueAndTimestamp(...) without its Python frame
+            ValueAndTimestamp,
+            (self.value_serde.deserialize(topic, data[8:]), _TS.unpack_from(data)[0]),
         )
 
 
@@ -332,6 +366,45 @@ class MeteredTimestampedKeyValueStore(MeteredKeyValueStore[K, ValueAndTimestamp[
     def _set_value_serde(self, serde: Serde[Any]) -> None:
         self.plain_value_serde = serde
         self.value_serde = ValueAndTimestampSerde(serde)  # type: ignore[assignment]
+
+    def _shareable(self) -> Callable[[Any], bool] | None:
+        types = self._share_types = shareable_types(self.plain_value_serde)
+        if not types:
+            return None
+        return lambda obj: (
+            obj.__class__ is ValueAndTimestamp
+            and obj[0].__class__ in types
+            and obj[1].__class__ is int
+        )
+
+    def _bind(self) -> None:
+        super()._bind()
+        self._pvs = self.plain_value_serde.serialize
+        # a fixed-width number: the timestamp and the value packed in one go
+        fmt = fixed_format(self.plain_value_serde)
+        self._pack_both = None if fmt is None else struct.Struct(">q" + fmt).pack
+
+    def put(self, key: K, value: ValueAndTimestamp[V] | None) -> None:
+        self._puts += 1
+        if key is None:
+            raise self._null_key()
+        topic = self._topic
+        kb = self._memo_bytes if key is self._memo_key else self._ks(topic, key)
+        if self._typed and value.__class__ is ValueAndTimestamp:
+            v, ts = value  # type: ignore[misc]
+            if v.__class__ in self._share_types and ts.__class__ is int:
+                # the bytes ValueAndTimestampSerde writes (a shareable value is never None)
+                pack = self._pack_both
+                if pack is None:
+                    vb = _TS.pack(ts) + self._pvs(topic, v)
+                else:
+                    try:
+                        vb = pack(ts, v)
+                    except struct.error:  # out of range: the serde raises its own error
+                        vb = self._vs(topic, value)
+                self._put(kb, vb, value)  # type: ignore[call-arg]
+                return
+        self._put(kb, self._vs(topic, value))
 
     def _restore(self, records: list[Any]) -> None:
         pack = _TS.pack

@@ -18,6 +18,13 @@ from strom.processor.record import Record
 from strom.serdes.base import Serde
 
 
+def blame(error: BaseException, node: str) -> None:
+    """Record on ``error`` the processor it came from, unless a processor further down
+    already is (what the runtime's forward does; read back by the task's error message)."""
+    if getattr(error, "_strom_node", None) is None:
+        error._strom_node = node  # type: ignore[attr-defined]
+
+
 class RecordContext(NamedTuple):
     """What a topic-choosing function sees: where the record being processed came from."""
 
@@ -165,36 +172,43 @@ class SinkNode(ProcessorNode):
     def process(self, record: Record[Any, Any]) -> None:
         topic = self.topic
         if topic is None:
-            ctx = self.context.record_context()._replace(
-                timestamp=record.timestamp, headers=record.headers
+            topic = self._choose_topic(record)
+        key, value = record.key, record.value
+        try:
+            kb = self.key_serde.serialize(topic, key)
+        except (SerializationError, TypeError, ValueError) as e:
+            raise self._serialize_error("key", topic, self.key_serde, key, e) from e
+        try:
+            vb = self.value_serde.serialize(topic, value)
+        except (SerializationError, TypeError, ValueError) as e:
+            raise self._serialize_error("value", topic, self.value_serde, value, e) from e
+        if self.partitioner is None:
+            self.collector.send(topic, kb, vb, record.timestamp, record.headers, None)
+            return
+        p = self.partitioner
+
+        def partitioner(n: int, _t: str = topic) -> int | None:
+            return p(_t, key, value, n)
+
+        self.collector.send(topic, kb, vb, record.timestamp, record.headers, None, partitioner)
+
+    def _choose_topic(self, record: Record[Any, Any]) -> str:
+        ctx = self.context.record_context()._replace(
+            timestamp=record.timestamp, headers=record.headers
+        )
+        topic = self.topic_extractor(record.key, record.value, ctx)  # type: ignore[misc]
+        if not isinstance(topic, str) or not topic:
+            raise StreamsError(
+                f"sink {self.name!r}: the topic-choosing function returned {topic!r}, "
+                "not a topic name"
             )
-            topic = self.topic_extractor(record.key, record.value, ctx)  # type: ignore[misc]
-            if not isinstance(topic, str) or not topic:
-                raise StreamsError(
-                    f"sink {self.name!r}: the topic-choosing function returned {topic!r}, "
-                    "not a topic name"
-                )
-        try:
-            key = self.key_serde.serialize(topic, record.key)
-        except (SerializationError, TypeError, ValueError) as e:
-            raise SerializationError(
-                f"sink {self.name!r} could not serialize the key for topic {topic!r} with "
-                f"{self.key_serde!r}: {e}. Give key_serde= a serde for "
-                f"{type(record.key).__name__} keys"
-            ) from e
-        try:
-            value = self.value_serde.serialize(topic, record.value)
-        except (SerializationError, TypeError, ValueError) as e:
-            raise SerializationError(
-                f"sink {self.name!r} could not serialize the value for topic {topic!r} with "
-                f"{self.value_serde!r}: {e}. Give value_serde= a serde for "
-                f"{type(record.value).__name__} values"
-            ) from e
-        partitioner = None
-        if self.partitioner is not None:
-            p, k, v = self.partitioner, record.key, record.value
+        return topic
 
-            def partitioner(n: int, _t: str = topic) -> int | None:
-                return p(_t, k, v, n)
-
-        self.collector.send(topic, key, value, record.timestamp, record.headers, None, partitioner)
+    def _serialize_error(
+        self, part: str, topic: str, serde: Serde[Any], obj: Any, e: Exception
+    ) -> SerializationError:
+        return SerializationError(
+            f"sink {self.name!r} could not serialize the {part} for topic {topic!r} with "
+            f"{serde!r}: {e}. Give {part}_serde= a serde for "
+            f"{type(obj).__name__} {part}s"
+        )

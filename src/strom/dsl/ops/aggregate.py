@@ -13,6 +13,7 @@ from strom.processor.record import Record
 from strom.state.api import ValueAndTimestamp
 
 log = logging.getLogger("strom.dsl")
+_tuple_new = tuple.__new__  # ValueAndTimestamp(...) without the NamedTuple's Python frame
 
 
 def skip(context: Any, what: str, record: Record[Any, Any]) -> None:
@@ -59,26 +60,29 @@ class StreamAggregateProcessor(Processor[Any, Any]):
         self.initializer = self.s.initializer
         self.aggregator = self.s.aggregator
         self.send_old = self.s.send_old_values
+        self.cached = self.forwarder.cached
+        self._get, self._put = self.store.get, self.store.put
 
     def process(self, record: Record[Any, Any]) -> None:
         key, value = record.key, record.value
         if key is None or value is None:
             skip(self.context, "null key or value", record)
             return
-        old = self.store.get(key)
+        old = self._get(key)
+        ts = record.timestamp
         if old is None:
             old_agg = None
-            ts = record.timestamp
             if self.initializer is None:
                 new_agg = value
             else:
                 new_agg = self.aggregator(key, value, self.initializer())
         else:
-            old_agg = old.value
-            ts = max(record.timestamp, old.timestamp)
+            old_agg, old_ts = old
+            if old_ts > ts:
+                ts = old_ts
             new_agg = self.aggregator(key, value, old_agg)
-        self.store.put(key, ValueAndTimestamp(new_agg, ts))
-        if not self.forwarder.cached:  # a caching store forwards at flush
+        self._put(key, _tuple_new(ValueAndTimestamp, (new_agg, ts)))
+        if not self.cached:  # a caching store forwards at flush
             self.forwarder.forward(
                 Record(key, Change(new_agg, old_agg if self.send_old else None), ts, record.headers)
             )

@@ -8,16 +8,46 @@ from typing import Any
 from strom.core.errors import StreamsError
 from strom.processor.api import Processor, ProcessorContext
 from strom.processor.record import Record
+from strom.topology.nodes import blame
 
 
 class _Op(Processor[Any, Any]):
-    __slots__ = ("fn", "forward")
+    """A one-in, one-out-per-result operator whose records keep their input's timestamp.
+
+    ``target`` sends a result on: the first call resolves it (the task binds its nodes after
+    init) to the one child's process callable, called directly, or else to ``forward``. The
+    direct call skips what ``forward`` does that cannot matter here (the task's record
+    timestamp is already this record's), and names the child on its exceptions as
+    ``forward`` does.
+    """
+
+    __slots__ = ("child", "context", "fn", "forward", "target")
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.fn = fn
 
     def init(self, context: ProcessorContext) -> None:
+        self.context = context
         self.forward = context.forward
+        self.child: str | None = None
+        self.target: Callable[[Record[Any, Any]], None] = self._first
+
+    def _first(self, record: Record[Any, Any]) -> None:
+        only_child = getattr(self.context, "only_child", None)
+        only = only_child() if only_child is not None else None
+        if only is None:
+            self.target = self.forward
+        else:
+            self.target, self.child = only
+        self.target(record)
+
+    def _send(self, record: Record[Any, Any]) -> None:
+        try:
+            self.target(record)
+        except Exception as e:
+            if self.child is not None:
+                blame(e, self.child)
+            raise
 
 
 class FilterProcessor(_Op):
@@ -29,7 +59,12 @@ class FilterProcessor(_Op):
 
     def process(self, record: Record[Any, Any]) -> None:
         if bool(self.fn(record.key, record.value)) is self.keep:
-            self.forward(record)
+            try:
+                self.target(record)
+            except Exception as e:
+                if self.child is not None:
+                    blame(e, self.child)
+                raise
 
 
 class MapProcessor(_Op):
@@ -45,17 +80,29 @@ class MapProcessor(_Op):
             ) from None
         r = record.with_key(key)
         r.value = value
-        self.forward(r)
+        self._send(r)
 
 
 class MapValuesProcessor(_Op):
     def process(self, record: Record[Any, Any]) -> None:
-        self.forward(record.with_value(self.fn(record.value)))
+        r = record.with_value(self.fn(record.value))
+        try:
+            self.target(r)
+        except Exception as e:
+            if self.child is not None:
+                blame(e, self.child)
+            raise
 
 
 class SelectKeyProcessor(_Op):
     def process(self, record: Record[Any, Any]) -> None:
-        self.forward(record.with_key(self.fn(record.key, record.value)))
+        r = record.with_key(self.fn(record.key, record.value))
+        try:
+            self.target(r)
+        except Exception as e:
+            if self.child is not None:
+                blame(e, self.child)
+            raise
 
 
 class FlatMapProcessor(_Op):
@@ -74,7 +121,7 @@ class FlatMapProcessor(_Op):
                 ) from None
             r = record.with_key(key)
             r.value = value
-            self.forward(r)
+            self._send(r)
 
 
 class FlatMapValuesProcessor(_Op):
@@ -82,8 +129,15 @@ class FlatMapValuesProcessor(_Op):
         out = self.fn(record.value)
         if out is None:
             raise StreamsError("flat_map_values' function returned None; return an iterable")
+        with_value = record.with_value
         for value in out:
-            self.forward(record.with_value(value))
+            r = with_value(value)
+            try:
+                self.target(r)
+            except Exception as e:
+                if self.child is not None:
+                    blame(e, self.child)
+                raise
 
 
 class PeekProcessor(_Op):
@@ -91,7 +145,7 @@ class PeekProcessor(_Op):
 
     def process(self, record: Record[Any, Any]) -> None:
         self.fn(record.key, record.value)
-        self.forward(record)
+        self._send(record)
 
 
 class PassThroughProcessor(Processor[Any, Any]):
@@ -131,12 +185,17 @@ class BranchProcessor(Processor[Any, Any]):
             self.forward(record, self.default_child)
 
 
-class RepartitionFilterProcessor(Processor[Any, Any]):
+class RepartitionFilterProcessor(_Op):
     """Drops records with a None key before a repartition topic, as Kafka does."""
 
-    def init(self, context: ProcessorContext) -> None:
-        self.forward = context.forward
+    def __init__(self) -> None:
+        super().__init__(None)  # type: ignore[arg-type]
 
     def process(self, record: Record[Any, Any]) -> None:
         if record.key is not None:
-            self.forward(record)
+            try:
+                self.target(record)
+            except Exception as e:
+                if self.child is not None:
+                    blame(e, self.child)
+                raise
