@@ -134,6 +134,8 @@ class WordCount:
         except AssertionError as e:  # what the workers said, to see why
             for p in self.workers:
                 if p.poll() is None:
+                    p.send_signal(signal.SIGUSR2)  # their tasks' and fetcher's state
+                    time.sleep(0.5)
                     p.send_signal(signal.SIGUSR1)  # their stacks
                     time.sleep(0.5)
                     p.kill()

@@ -48,8 +48,32 @@ def main() -> None:
         .to_stream()
         .to(f"{prefix}counts-out", key_serde=S, value_serde=L)
     )
+    signal.signal(signal.SIGUSR2, lambda *_: dump_state(app))  # the worker's and fetcher's
     print("ready", flush=True)
     app.run()
+
+
+def dump_state(app: strom.App) -> None:
+    """Print the worker's tasks and the Kafka fetcher's state to stderr (to debug a stall)."""
+    worker = app._running
+    if worker is None:
+        return
+    out = [f"generation {worker.generation} assigned {sorted(worker.assigned)}"]
+    for tid, owned in sorted(worker.tasks.items()):
+        queued = {tp: owned.task.queued(tp) for tp in owned.next_offsets}
+        out.append(f"task {tid}: next {owned.next_offsets} queued {queued}")
+    for tid, standby in sorted(worker.standbys.items()):
+        out.append(f"standby {tid}: positions {standby.state.positions}")
+    get_fetcher = getattr(worker.backend, "_fetcher", None)
+    if get_fetcher is not None:
+        f = get_fetcher()
+        for tp in sorted(f.assigned):
+            out.append(
+                f"fetcher {tp}: cursor {f.cursor.get(tp)} expected {f.expected.get(tp)} "
+                f"buffered {len(f.buffers.get(tp, []))} eof {f.eof.get(tp)} "
+                f"paused {tp in f.paused} error {f.errors.get(tp)} oor {tp in f.out_of_range}"
+            )
+    print("STATE " + "\nSTATE ".join(out), file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

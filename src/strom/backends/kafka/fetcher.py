@@ -9,9 +9,6 @@ A :class:`Fetcher` bridges the two without seeking on every call:
 - the fetcher remembers, per partition, the offset the caller will ask for next (one past the
   last record it returned). A fetch at that offset is served from what was prefetched; any
   other offset is a seek, which drops what was buffered for that partition;
-- a fetch pulls from librdkafka only until it has the records it was asked for: what is
-  prefetched beyond that stays in librdkafka's queue (bounded by ``queued.min.messages`` and
-  ``queued.max.messages.kbytes``), which keeps fetching ahead meanwhile;
 - records of other partitions that arrive meanwhile are kept for their own fetches; a
   partition with many buffered records is paused until its fetches catch up (a resume seeks to
   where the partition stopped: librdkafka does not fetch a resumed partition until its broker
@@ -107,7 +104,7 @@ class Fetcher:
         buf = self.buffers[tp]
         for _attempt in range(2):
             if len(buf) < max_records:
-                self._pump(0, tp, max_records)
+                self._pump(0)
                 if self._want_more(tp, buf, max_records):
                     deadline = time.monotonic() + self.wait_s
                     while self._want_more(tp, buf, max_records):
@@ -122,7 +119,7 @@ class Fetcher:
                             # what a produce here wrote is not readable (yet)
                             VISIBLE_ENDS.forget(self.cluster_id, topic, partition)
                             break
-                        self._pump(min(left, 0.1), tp, max_records)
+                        self._pump(min(left, 0.1))
             if buf or not self._recover(tp, offset):
                 break
         if not buf:
@@ -245,23 +242,20 @@ class Fetcher:
             log.debug("seeking %s after a resume failed: %s", tp, e)
 
     # ---- pulling from librdkafka -----------------------------------------------------------
-    def _pump(self, timeout: float, tp: TP, want: int) -> None:
-        """Move records from librdkafka into buffers (waiting up to ``timeout`` for the first)
-        until ``tp`` has ``want`` buffered or librdkafka has no more."""
+    def _pump(self, timeout: float) -> None:
+        """Move what librdkafka has (waiting up to ``timeout`` for the first) into buffers."""
         consumer = self.consumer
         if timeout > 0:
             first = consumer.poll(timeout)
             if first is None:
                 return
             self._take([first])
-        buf = self.buffers[tp]
-        while len(buf) < want:
-            msgs = consumer.consume(PUMP_BATCH, 0)
-            if not msgs:
-                break
+        msgs = consumer.consume(PUMP_BATCH, 0)
+        while msgs:
             self._take(msgs)
             if len(msgs) < PUMP_BATCH:
                 break
+            msgs = consumer.consume(PUMP_BATCH, 0)
 
     def _take(self, msgs: list[Any]) -> None:
         buffers, expected = self.buffers, self.expected
