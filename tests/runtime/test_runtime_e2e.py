@@ -311,3 +311,35 @@ def test_consumed_repartition_records_are_purged(tmp_path, monkeypatch):
         begin, end = client.backend.offsets("wc-counts-repartition", 0)
         words = sum(len(line.split()) for line in LINES)
         assert 0 < begin <= end == words  # every word went through; consumed ones are gone
+
+
+def test_stop_from_a_signal_handler_inside_the_loop_wait_does_not_hang(tmp_path):
+    """A signal handler runs in the loop's thread (App.run runs the loop in the main thread)
+    and may interrupt it inside ``Event.wait``, which holds the event's lock: ``stop`` must
+    not wait for that lock (it did: SIGTERM hung a worker now and then)."""
+    import threading
+
+    broker = f"memory://e2e-{next(_names)}"
+    with strom.Client(broker) as client:
+        client.create_topic("lines")
+        client.create_topic("counts-out")
+        app = make_app(broker, tmp_path)
+        worker = app._worker()
+        outcome = []
+
+        def loop_thread() -> None:
+            worker._loop_thread = threading.current_thread()
+            with worker._stop._cond:  # as if interrupted inside Event.wait()
+                worker.stop()
+            outcome.append(worker.stopping)
+
+        t = threading.Thread(target=loop_thread, daemon=True)
+        t.start()
+        t.join(5)
+        assert not t.is_alive(), "stop() blocked on the event's lock"
+        assert outcome == [True]
+        worker.run()  # returns at once: it was asked to stop (and closes the worker)
+        other = threading.Thread(target=worker.stop)  # not the loop's thread: sets the event
+        other.start()
+        other.join(5)
+        assert worker._stop.is_set()

@@ -106,6 +106,8 @@ class StreamWorker:
         self._last_purge = 0
         self._last_retry_log = -(10**12)
         self._stop = threading.Event()
+        self._stop_requested = False  # set by stop(); see there
+        self._loop_thread: threading.Thread | None = None
         self.processed = 0
         self.started = False
         self.global_task: GlobalTask | None = None
@@ -175,12 +177,19 @@ class StreamWorker:
             handle.close()  # releases the lock
 
     def stop(self) -> None:
-        """Ask the loop to finish (safe from another thread or a signal handler)."""
-        self._stop.set()
+        """Ask the loop to finish (safe from another thread or a signal handler).
+
+        From the loop's own thread (a signal handler runs there when the loop runs in the main
+        thread) only a flag is set: the handler may have interrupted the loop inside
+        ``Event.wait``, which holds the event's lock, and setting the event would wait for
+        that lock for ever. The loop's waits are short, so it sees the flag at once."""
+        self._stop_requested = True
+        if threading.current_thread() is not self._loop_thread:
+            self._stop.set()
 
     @property
     def stopping(self) -> bool:
-        return self._stop.is_set()
+        return self._stop_requested or self._stop.is_set()
 
     def close(self, clean: bool = True) -> None:
         """Commit, close every task cleanly (checkpoints written) and leave the group; after
@@ -215,8 +224,9 @@ class StreamWorker:
         """Loop until :meth:`stop` (or ``until()`` is true), then close."""
         if not self.started:
             self.start()
+        self._loop_thread = threading.current_thread()
         try:
-            while not self._stop.is_set() and not (until is not None and until()):
+            while not self.stopping and not (until is not None and until()):
                 try:
                     busy = self.run_once()
                 except RetriableError as e:  # the log is unreachable for now: wait, go on
