@@ -59,12 +59,7 @@ class FilterProcessor(_Op):
 
     def process(self, record: Record[Any, Any]) -> None:
         if bool(self.fn(record.key, record.value)) is self.keep:
-            try:
-                self.target(record)
-            except Exception as e:
-                if self.child is not None:
-                    blame(e, self.child)
-                raise
+            self._send(record)
 
 
 class MapProcessor(_Op):
@@ -86,23 +81,13 @@ class MapProcessor(_Op):
 class MapValuesProcessor(_Op):
     def process(self, record: Record[Any, Any]) -> None:
         r = record.with_value(self.fn(record.value))
-        try:
-            self.target(r)
-        except Exception as e:
-            if self.child is not None:
-                blame(e, self.child)
-            raise
+        self._send(r)
 
 
 class SelectKeyProcessor(_Op):
     def process(self, record: Record[Any, Any]) -> None:
         r = record.with_key(self.fn(record.key, record.value))
-        try:
-            self.target(r)
-        except Exception as e:
-            if self.child is not None:
-                blame(e, self.child)
-            raise
+        self._send(r)
 
 
 class FlatMapProcessor(_Op):
@@ -132,12 +117,7 @@ class FlatMapValuesProcessor(_Op):
         with_value = record.with_value
         for value in out:
             r = with_value(value)
-            try:
-                self.target(r)
-            except Exception as e:
-                if self.child is not None:
-                    blame(e, self.child)
-                raise
+            self._send(r)
 
 
 class PeekProcessor(_Op):
@@ -193,9 +173,4 @@ class RepartitionFilterProcessor(_Op):
 
     def process(self, record: Record[Any, Any]) -> None:
         if record.key is not None:
-            try:
-                self.target(record)
-            except Exception as e:
-                if self.child is not None:
-                    blame(e, self.child)
-                raise
+            self._send(record)
