@@ -117,13 +117,11 @@ class StateManager:
                 start = self._start(store, topic, begin)
             offset = start
             while offset < end:
-                batch = self.backend.fetch(topic, partition, offset, 10_000)
-                if not batch:
+                offset, n = self._apply_batch(topic, offset, callback, 10_000)
+                if not n:
                     break
-                callback([(r.key, r.value, r.timestamp) for r in batch])
-                total += len(batch)
+                total += n
                 self.restored = total  # visible while restoring (the web page shows it)
-                offset = batch[-1].offset + 1
             self.positions[name] = offset
             if offset > start:
                 log.info(
@@ -150,14 +148,21 @@ class StateManager:
             offset = self.positions.get(name)
             if offset is None:
                 offset = self._start(store, topic, self.backend.offsets(topic, partition)[0])
-            batch = self.backend.fetch(topic, partition, offset, max_records)
-            if batch:
-                callback([(r.key, r.value, r.timestamp) for r in batch])
-                total += len(batch)
-                offset = batch[-1].offset + 1
-            self.positions[name] = offset
+            self.positions[name], n = self._apply_batch(topic, offset, callback, max_records)
+            total += n
         self.applied += total
         return total
+
+    def _apply_batch(
+        self, topic: str, offset: int, callback: Any, max_records: int
+    ) -> tuple[int, int]:
+        """Fetch one batch of a changelog from ``offset`` and give it to the store's restore
+        callback; returns (the next offset, records applied)."""
+        batch = self.backend.fetch(topic, self.task_id.partition, offset, max_records)
+        if not batch:
+            return offset, 0
+        callback([(r.key, r.value, r.timestamp) for r in batch])
+        return batch[-1].offset + 1, len(batch)
 
     def lag(self, changelogs: dict[str, str]) -> int:
         """Changelog records not applied yet (a standby's distance from its active)."""
