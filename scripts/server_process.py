@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+from typing import Any
 
 __all__ = ["die_with_parent", "free_port", "terminate"]
 
@@ -31,7 +32,7 @@ def die_with_parent() -> None:  # pragma: no cover - runs in the child
     os.setsid()
 
 
-def terminate(proc: subprocess.Popen[bytes] | None, timeout: float) -> None:
+def terminate(proc: subprocess.Popen[Any] | None, timeout: float) -> None:
     """SIGTERM (a clean shutdown), then SIGKILL after ``timeout`` seconds."""
     if proc is None or proc.poll() is not None:
         return

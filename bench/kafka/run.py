@@ -27,7 +27,6 @@ import contextlib
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 import tempfile
@@ -47,7 +46,7 @@ for extra in (HERE, HERE.parent, ROOT / "scripts"):
 from bench_data import w1_events, w1_expected, w2_lines  # noqa: E402
 from common import FIRST_MARKER  # noqa: E402
 from kafka_broker import KAFKA_VERSION, KafkaBroker  # noqa: E402
-from server_process import die_with_parent  # noqa: E402
+from server_process import die_with_parent, terminate  # noqa: E402
 from systems import DEMO_INPUT, DEMO_OUTPUT, JAVA_RUNNING, SYSTEMS, command, prepare  # noqa: E402
 from systems import versions as system_versions  # noqa: E402
 
@@ -255,18 +254,6 @@ class JobOutput(threading.Thread):
                 self.t_first = now
 
 
-def stop(proc: subprocess.Popen[str], timeout: float = 30.0) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            proc.wait(10)
-
-
 def measure(
     spec: dict[str, Any], expected: Any, records: int, timeout: float, tmp: Path
 ) -> dict[str, Any]:
@@ -311,7 +298,7 @@ def measure(
                 break
     finally:
         t_stop = time.monotonic()
-        stop(proc)
+        terminate(proc, 30.0)
         stop_s = time.monotonic() - t_stop
         out.join(5)
         watcher.drain()
