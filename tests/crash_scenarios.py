@@ -83,8 +83,11 @@ class WordCount:
         return f"{self.prefix}counts-out"
 
     def create_topics(self, client: strom.Client) -> None:
-        client.create_topic(self.lines_topic, partitions=self.partitions)
-        client.create_topic(self.out_topic, partitions=self.partitions)
+        # the records carry small timestamps (1970): with the broker's default time retention
+        # they would be deleted under the workers at its next retention check
+        keep = {"retention.ms": "-1"}
+        client.create_topic(self.lines_topic, partitions=self.partitions, config=keep)
+        client.create_topic(self.out_topic, partitions=self.partitions, config=keep)
 
     def produce(self, client: strom.Client, data: list[str], key: str = "", ts: int = 0) -> None:
         """Append ``data`` in one batch (fast: a worker cannot finish it meanwhile)."""

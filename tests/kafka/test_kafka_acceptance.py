@@ -32,15 +32,7 @@ def test_kill_9_mid_stream_then_restart_is_exactly_once(kafka_url, tmp_path):
     kill_9_then_restart(WordCount.unique(kafka_url, tmp_path, partitions=2, session_ms=3000))
 
 
-KNOWN_FETCH_STALL = pytest.mark.xfail(
-    reason="open (issue 6 note): about 1 run in 3 with standbys after the other takeover test, "
-    "the survivor's fetcher for a reopened input partition holds cursor 691 but expects 1394 "
-    "with nothing buffered (the SIGUSR2 dump), so it reads the partition as ended",
-    strict=False,
-)
-
-
-@pytest.mark.parametrize("standbys", [0, pytest.param(1, marks=KNOWN_FETCH_STALL)])
+@pytest.mark.parametrize("standbys", [0, 1])
 def test_one_of_two_instances_killed_the_other_takes_over(kafka_url, tmp_path, standbys):
     app = WordCount.unique(kafka_url, tmp_path, partitions=3, session_ms=3000, standbys=standbys)
     one_of_two_killed(app)

@@ -333,3 +333,47 @@ def test_a_paused_partition_is_read_again_after_a_seek(open_kafka: Open, topic) 
         assert batch[0].offset == offset
         offset, seen = batch[-1].offset + 1, seen + len(batch)
     assert seen == n
+
+
+def test_a_fetch_without_waiting_answers_at_once_and_the_records_follow(
+    open_kafka: Open, topic
+) -> None:
+    """``wait=False`` (the worker's loop) answers with what librdkafka has delivered so far,
+    even right after a produce in this process (a waiting fetch would wait for those records);
+    fetching again soon reads them all."""
+    backend = open_kafka(config={"strom.fetch.wait.ms": "5000"})
+    t = topic("nowait")
+    backend.create_topic(t)
+    backend.produce([ProducerRecord(t, None, b"a", 1, (), 0)])
+    assert [r.value for r in backend.fetch(t, 0, 0)] == [b"a"]  # waits for what it knows of
+    backend.produce([ProducerRecord(t, None, b"b%d" % i, 1, (), 0) for i in range(100)])
+    started = time.monotonic()
+    first = backend.fetch(t, 0, 1, wait=False)
+    assert time.monotonic() - started < 0.5  # never the wait of a waiting fetch
+    got, offset = list(first), 1 + len(first)
+    deadline = time.monotonic() + 5
+    while len(got) < 100 and time.monotonic() < deadline:
+        batch = backend.fetch(t, 0, offset, wait=False)
+        got += batch
+        offset += len(batch)
+        time.sleep(0.005)
+    assert [r.value for r in got] == [b"b%d" % i for i in range(100)]
+    assert [r.offset for r in got] == list(range(1, 101))
+
+
+def test_records_deleted_before_they_are_read_are_skipped_with_a_warning(
+    open_kafka: Open, topic, caplog
+) -> None:
+    """A fetch below the log start (retention or delete_records removed the records) goes on
+    from the first record left, as Kafka Streams' default reset policy does, and says which
+    offsets were lost."""
+    backend = open_kafka()
+    t = topic("deleted")
+    backend.create_topic(t)
+    backend.produce([ProducerRecord(t, None, b"%d" % i, 1, (), 0) for i in range(10)])
+    assert len(backend.fetch(t, 0, 0, 3)) == 3  # assigned and read up to offset 3
+    backend.delete_records(t, 0, 6)
+    with caplog.at_level("WARNING", logger="strom.kafka"):
+        got = backend.fetch(t, 0, 0)  # a seek back to where the records are gone
+    assert [r.offset for r in got] == [6, 7, 8, 9]
+    assert f"{t}[0]: offsets 0..5 were deleted" in caplog.text

@@ -22,9 +22,17 @@ S, L = serdes.String(), serdes.Long()
 
 def main() -> None:
     if level := os.environ.get("STROM_CRASH_APP_LOG"):  # e.g. INFO, to debug a test
-        logging.basicConfig(level=level, format="%(asctime)s %(process)d %(name)s %(message)s")
+        logging.basicConfig(
+            level=level,
+            format="%(asctime)s %(process)d %(name)s %(message)s",
+            # a directory to write one log per worker process to (instead of stderr)
+            filename=(d := os.environ.get("STROM_CRASH_APP_LOG_DIR")) and f"{d}/{os.getpid()}.log",
+        )
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints every thread's stack
     broker, state_dir = sys.argv[1], sys.argv[2]
+    if debug := os.environ.get("STROM_CRASH_APP_KAFKA_DEBUG"):  # librdkafka's debug contexts
+        broker += ("&" if "?" in broker else "?") + f"consumer.debug={debug}"
+        logging.getLogger("strom.kafka.librdkafka").filters.clear()  # every line, repeats too
     store = sys.argv[3] if len(sys.argv) > 3 else "rocksDB"
     session_ms = int(sys.argv[4]) if len(sys.argv) > 4 else 1500
     prefix = sys.argv[5] if len(sys.argv) > 5 else ""

@@ -114,10 +114,22 @@ class Backend(ABC):
 
     @abstractmethod
     def fetch(
-        self, topic: str, partition: int, offset: int, max_records: int = 1000
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        max_records: int = 1000,
+        *,
+        wait: bool = True,
     ) -> list[ConsumerRecord]:
         """Committed records of one partition from ``offset`` on, in offset order (offsets may
-        have gaps after compaction or retention)."""
+        have gaps after compaction or retention).
+
+        An empty answer means the end of the partition. With ``wait=False`` a backend that
+        streams records in the background (Kafka) answers with what it has at hand instead of
+        waiting for records on their way, so an empty answer only means "nothing yet": for a
+        caller that fetches again soon (the worker's loop).
+        """
 
     @abstractmethod
     def offsets(self, topic: str, partition: int) -> tuple[int, int]:

@@ -252,7 +252,13 @@ class MemoryBackend(Backend):
             return self._append(self._plan(records))
 
     def fetch(
-        self, topic: str, partition: int, offset: int, max_records: int = 1000
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        max_records: int = 1000,
+        *,
+        wait: bool = True,  # records are always at hand here
     ) -> list[ConsumerRecord]:
         self._check_open()
         with self._log.lock:

@@ -277,7 +277,7 @@ class StreamWorker:
             for tp, offset in owned.next_offsets.items():
                 if queues(tp) >= QUEUE_TARGET:
                     continue
-                batch = backend.fetch(tp[0], tp[1], offset, self.max_poll)
+                batch = backend.fetch(tp[0], tp[1], offset, self.max_poll, wait=False)
                 if batch:
                     owned.task.add_records(batch)
                     owned.next_offsets[tp] = batch[-1].offset + 1

@@ -151,11 +151,17 @@ class KafkaBackend(Backend):
         return placed
 
     def fetch(
-        self, topic: str, partition: int, offset: int, max_records: int = 1000
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        max_records: int = 1000,
+        *,
+        wait: bool = True,
     ) -> list[ConsumerRecord]:
         self._check_open()
         self.cluster.partition(topic, partition)
-        return self._fetcher().fetch(topic, partition, max(offset, 0), max_records)
+        return self._fetcher().fetch(topic, partition, max(offset, 0), max_records, wait)
 
     def offsets(self, topic: str, partition: int) -> tuple[int, int]:
         """(log start offset, last stable offset); if a produce or transaction of this process

@@ -23,7 +23,10 @@ A :class:`Fetcher` bridges the two without seeking on every call:
   RetriableError rather than answer empty (a restore would take that for the end). Records
   another process writes arrive within the consumer's next fetch round trip
   (``fetch.wait.max.ms``, 50 ms by default, bounds how long an assign or
-  a seek waits behind an outstanding long poll).
+  a seek waits behind an outstanding long poll);
+- a fetch with ``wait=False`` (the worker's loop, which fetches again soon) never waits: it
+  returns what librdkafka has delivered so far, so the loop processes other records meanwhile
+  instead of waiting for the round trip of what it just produced.
 
 Only committed records are returned (``isolation.level=read_committed``): records of open or
 aborted transactions, and transaction markers, are skipped (their offsets are gaps).
@@ -94,7 +97,7 @@ class Fetcher:
 
     # ---- the fetch ---------------------------------------------------------------------------
     def fetch(
-        self, topic: str, partition: int, offset: int, max_records: int
+        self, topic: str, partition: int, offset: int, max_records: int, wait: bool = True
     ) -> list[ConsumerRecord]:
         tp = (topic, partition)
         if tp not in self.assigned:
@@ -105,7 +108,7 @@ class Fetcher:
         for _attempt in range(2):
             if len(buf) < max_records:
                 self._pump(0)
-                if self._want_more(tp, buf, max_records):
+                if wait and self._want_more(tp, buf, max_records):
                     deadline = time.monotonic() + self.wait_s
                     while self._want_more(tp, buf, max_records):
                         left = deadline - time.monotonic()
@@ -158,6 +161,15 @@ class Fetcher:
         if tp in self.out_of_range:
             begin, end = self.cluster.offsets(*tp)
             if offset < begin:  # deleted by retention: read from the first record left
+                log.warning(
+                    "%s[%s]: offsets %s..%s were deleted (retention or delete_records) before "
+                    "they were read; going on from %s",
+                    tp[0],
+                    tp[1],
+                    offset,
+                    begin - 1,
+                    begin,
+                )
                 self._seek(tp, begin)
                 self.cursor[tp] = offset  # the caller still asks for ``offset``
                 return True

@@ -311,7 +311,13 @@ class LocalBackend(Backend):
         return _TopicState(tid, n, compacted, list(start), start)
 
     def fetch(
-        self, topic: str, partition: int, offset: int, max_records: int = 1000
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        max_records: int = 1000,
+        *,
+        wait: bool = True,  # records are always at hand here
     ) -> list[ConsumerRecord]:
         if max_records <= 0:
             self._partition_count(topic, partition)
