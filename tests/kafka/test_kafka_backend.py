@@ -377,3 +377,28 @@ def test_records_deleted_before_they_are_read_are_skipped_with_a_warning(
         got = backend.fetch(t, 0, 0)  # a seek back to where the records are gone
     assert [r.offset for r in got] == [6, 7, 8, 9]
     assert f"{t}[0]: offsets 0..5 were deleted" in caplog.text
+
+
+def test_sent_records_are_visible_after_flush_and_a_failed_delivery_raises_there(
+    open_kafka: Open, topic
+) -> None:
+    """``send`` hands records over without waiting (the at_least_once loop); ``flush`` waits for
+    them, makes them visible to fetches, and raises a delivery the broker refused."""
+    backend = open_kafka(config={"strom.fetch.wait.ms": "5000"})
+    t, small = topic("sent"), topic("small")
+    backend.create_topic(t, 2)
+    backend.create_topic(small, 1, {"max.message.bytes": "2000"})
+    backend.send([ProducerRecord(t, b"k%d" % i, b"v%d" % i, 5, ()) for i in range(50)])
+    backend.send([ProducerRecord(t, None, b"last", 6, (("h", b"1"),), 1)])
+    backend.flush()
+    got = [r for p in (0, 1) for r in backend.fetch(t, p, 0, 500)]  # no waiting needed
+    assert sorted(r.value for r in got) == sorted([b"v%d" % i for i in range(50)] + [b"last"])
+    last = next(r for r in got if r.value == b"last")
+    assert (last.partition, last.timestamp, last.headers) == (1, 6, (("h", b"1"),))
+    backend.flush()  # nothing outstanding: returns at once
+    backend.send([ProducerRecord(small, None, b"x" * 5000, 1, (), 0)])  # the broker refuses it
+    with pytest.raises(BackendError, match=f"{small}\\[0\\]"):
+        backend.flush()
+    backend.send([ProducerRecord(small, None, b"ok", 1, (), 0)])
+    backend.flush()  # the failure was reported once
+    assert [r.value for r in backend.fetch(small, 0, 0)] == [b"ok"]

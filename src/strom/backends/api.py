@@ -112,6 +112,17 @@ class Backend(ABC):
         UnknownTopicError (topics are never auto-created).
         """
 
+    def send(self, records: Iterable[ProducerRecord]) -> None:
+        """Start appending records without waiting for them (Kafka's ``send``). A bad record
+        raises here (and nothing is sent); whether the records were written is known at this
+        thread's next :meth:`flush`, and they are visible to fetches once it returns. By
+        default the same as :meth:`produce`."""
+        self.produce(records)
+
+    def flush(self) -> None:  # noqa: B027 - nothing is outstanding unless send() is overridden
+        """Wait until every record this thread gave :meth:`send` is written; raise the first
+        failure (then none of them counts as written: send them again)."""
+
     @abstractmethod
     def fetch(
         self,

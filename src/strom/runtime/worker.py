@@ -48,6 +48,9 @@ RETRY_BACKOFF_MS = 500
 #: How often standby tasks fetch what their changelogs got (and at most how many records).
 STANDBY_UPDATE_MS = 100
 STANDBY_BATCH = 10_000
+#: at_least_once: outputs sent but not yet confirmed by the log before the loop waits for
+#: them (they are also confirmed at every commit, before the input offsets).
+UNCONFIRMED_MAX = 20_000
 
 
 def wall_ms() -> int:
@@ -100,6 +103,7 @@ class StreamWorker:
         self._last_standby_update = -(10**12)
         self._partitions: dict[str, int] = {}
         self.collector = BufferingCollector(self._partitions.get)
+        self._unconfirmed: list[ProducerRecord] = []  # sent, not yet flushed (at_least_once)
         self._last_commit = 0
         self._last_heartbeat = -(10**12)
         self._last_maintain = 0
@@ -283,13 +287,29 @@ class StreamWorker:
                     owned.next_offsets[tp] = batch[-1].offset + 1
 
     def _produce(self) -> None:
+        """at_least_once: send the outputs without waiting for the log (processing goes on
+        meanwhile); they are confirmed before the next commit of input offsets, or once many
+        are unconfirmed."""
         records = self.collector.drain()
         if records:
             try:
-                self.backend.produce(records)
+                self.backend.send(records)
             except RetriableError:
                 self.collector.buffer[:0] = records  # sent again (at least once)
                 raise
+            self._unconfirmed.extend(records)
+            if len(self._unconfirmed) >= UNCONFIRMED_MAX:
+                self._confirm()
+
+    def _confirm(self) -> None:
+        """Wait until every output sent is written; if the log failed, send them all again."""
+        try:
+            self.backend.flush()
+        except RetriableError:
+            self.collector.buffer[:0] = self._unconfirmed  # sent again (at least once)
+            self._unconfirmed = []
+            raise
+        self._unconfirmed = []
 
     def _backoff(self, error: RetriableError) -> None:
         """After a transient failure of the log: say so (once per outage), wait, retry."""
@@ -325,12 +345,14 @@ class StreamWorker:
         else:
             try:
                 if records:
-                    self.backend.produce(records)
-                if offsets:
-                    self.backend.commit_offsets(self.group, offsets)
+                    self.backend.send(records)
             except RetriableError:
                 self.collector.buffer[:0] = records  # sent again at the next commit
                 raise
+            self._unconfirmed.extend(records)
+            self._confirm()  # outputs are written before the input offsets are committed
+            if offsets:
+                self.backend.commit_offsets(self.group, offsets)
             for owned in self.tasks.values():
                 if owned.task.topology.changelogs:
                     owned.state.write_checkpoint(owned.task.topology.changelogs)

@@ -43,7 +43,7 @@ from strom.backends.kafka.config import KafkaSettings, kafka_logger, parse_kafka
 from strom.backends.kafka.errors import PendingTransactionError, make_client
 from strom.backends.kafka.fetcher import Fetcher
 from strom.backends.kafka.membership import GroupLog
-from strom.backends.kafka.producer import VISIBLE_ENDS, note_ends, plan, send
+from strom.backends.kafka.producer import VISIBLE_ENDS, Outstanding, note_ends, plan, send
 from strom.backends.kafka.transaction import Transactions
 from strom.core.errors import BackendError
 from strom.core.partitioner import DefaultPartitioner
@@ -149,6 +149,24 @@ class KafkaBackend(Backend):
             self.settings.bootstrap, [(rec[0], p, off) for rec, (p, off) in zip(batch, placed)]
         )
         return placed
+
+    def send(self, records: Iterable[ProducerRecord]) -> None:
+        self._check_open()
+        batch = plan(records, self.cluster, self._partitioner)
+        if batch:
+            self._outstanding().send(self._get_producer(), batch)
+
+    def flush(self) -> None:
+        self._check_open()
+        outstanding: Outstanding | None = getattr(self._local, "outstanding", None)
+        if outstanding is not None and outstanding.sent:
+            outstanding.flush(self._get_producer(), self.settings.bootstrap)
+
+    def _outstanding(self) -> Outstanding:
+        outstanding: Outstanding | None = getattr(self._local, "outstanding", None)
+        if outstanding is None:
+            outstanding = self._local.outstanding = Outstanding()
+        return outstanding
 
     def fetch(
         self,

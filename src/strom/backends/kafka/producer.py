@@ -6,6 +6,8 @@ partition, so a key lands where Kafka Streams would put it.
 
 Every successful produce also notes the end it reached in :data:`VISIBLE_ENDS`, which lets a
 fetch in this process wait for records it knows exist ("visible once produce returns").
+:class:`Outstanding` is the same in two steps (``Backend.send`` hands records over, the next
+``Backend.flush`` waits for them): the at_least_once loop overlaps that wait with processing.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from strom.core.errors import BackendError
 from strom.core.partitioner import DefaultPartitioner, positive_hash
 from strom.core.types import normalize_headers
 
-__all__ = ["VISIBLE_ENDS", "Planned", "note_ends", "plan", "send"]
+__all__ = ["VISIBLE_ENDS", "Outstanding", "Planned", "note_ends", "plan", "send"]
 
 #: A validated record: (topic, partition, key, value, timestamp, headers as a list or None).
 Planned = tuple[str, int, bytes | None, bytes | None, int, list[tuple[str, bytes | None]] | None]
@@ -128,6 +130,78 @@ class _Delivery:
                 lst.append(msg.offset())
 
 
+class Outstanding:
+    """Records sent without waiting for them (``Backend.send``): their delivery reports until
+    the next :meth:`flush`, which waits for the rest and raises the first failure."""
+
+    __slots__ = ("ends", "errors", "sent")
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.ends: dict[tuple[str, int], int] = {}
+        self.errors: list[tuple[KafkaError, str, int]] = []
+
+    def __call__(self, err: KafkaError | None, msg: Any) -> None:  # a delivery report
+        if err is not None:
+            self.errors.append((err, msg.topic(), msg.partition()))
+        else:
+            tp = (msg.topic(), msg.partition())
+            end = msg.offset() + 1
+            if end > self.ends.get(tp, -1):
+                self.ends[tp] = end
+
+    def send(self, producer: Producer, batch: list[Planned]) -> None:
+        _hand_over(producer, batch, self)
+        self.sent += len(batch)
+        producer.poll(0)  # serve the reports that are in (they pile up until a flush otherwise)
+
+    def flush(self, producer: Producer, cluster_id: str) -> None:
+        sent = self.sent
+        try:
+            _flush(producer, sent)
+        finally:
+            errors, ends = self.errors, self.ends
+            self.sent, self.errors, self.ends = 0, [], {}
+        _raise_first(errors)
+        VISIBLE_ENDS.note(cluster_id, ends)
+
+
+def _hand_over(producer: Producer, batch: list[Planned], report: Any) -> None:
+    """Give librdkafka every record of a planned batch (waiting while its queue is full)."""
+    produce = producer.produce
+    for topic, p, key, value, ts, headers in batch:
+        while True:
+            try:
+                # positional (topic, value, key, partition, callback, on_delivery, timestamp,
+                # headers): keyword parsing made each call 2.7 us instead of 1.5 us
+                produce(topic, value, key, p, report, None, ts, headers)
+                break
+            except BufferError:  # the local queue is full: let it drain
+                producer.poll(0.05)
+            except Exception as e:
+                raise to_strom_error(e, f"producing to {topic}[{p}]", topic) from e
+
+
+def _flush(producer: Producer, n: int) -> None:
+    """Wait for every delivery report (60 s at most)."""
+    try:
+        remaining = producer.flush(60)
+    except Exception as e:  # a fatal producer error (fenced, say) surfaces here
+        raise to_strom_error(e, f"producing {n} records") from e
+    if remaining:
+        raise BackendError(f"{remaining} records were not delivered within 60s")
+
+
+def _raise_first(errors: list[tuple[KafkaError, str, int]]) -> None:
+    """Raise the first failed delivery as a strom error (UnknownTopicError for a topic
+    deleted meanwhile)."""
+    if errors:
+        err, topic, p = errors[0]
+        if err.code() in UNKNOWN_TOPIC_CODES:
+            raise to_strom_error(err, f"producing to {topic}[{p}]", topic)
+        raise to_strom_error(err, f"producing {len(errors)} records to {topic}[{p}]")
+
+
 def send(producer: Producer, batch: list[Planned]) -> list[tuple[int, int]]:
     """Send a planned batch, wait for every delivery report, return (partition, offset) each.
 
@@ -138,35 +212,9 @@ def send(producer: Producer, batch: list[Planned]) -> list[tuple[int, int]]:
     if not batch:
         return []
     report = _Delivery()
-    produce = producer.produce
-    for topic, p, key, value, ts, headers in batch:
-        while True:
-            try:
-                produce(
-                    topic,
-                    value,
-                    key,
-                    partition=p,
-                    timestamp=ts,
-                    headers=headers,
-                    on_delivery=report,
-                )
-                break
-            except BufferError:  # the local queue is full: let it drain
-                producer.poll(0.05)
-            except Exception as e:
-                raise to_strom_error(e, f"producing to {topic}[{p}]", topic) from e
-    try:
-        remaining = producer.flush(60)
-    except Exception as e:  # a fatal producer error (fenced, say) surfaces here
-        raise to_strom_error(e, f"producing {len(batch)} records") from e
-    if remaining:
-        raise BackendError(f"{remaining} records were not delivered within 60s")
-    if report.errors:
-        err, topic, p = report.errors[0]
-        if err.code() in UNKNOWN_TOPIC_CODES:
-            raise to_strom_error(err, f"producing to {topic}[{p}]", topic)
-        raise to_strom_error(err, f"producing {len(report.errors)} records to {topic}[{p}]")
+    _hand_over(producer, batch, report)
+    _flush(producer, len(batch))
+    _raise_first(report.errors)
     taken: dict[tuple[str, int], int] = {}
     out = []
     for topic, p, *_ in batch:
