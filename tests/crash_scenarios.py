@@ -67,6 +67,7 @@ class WordCount:
     session_ms: int = 1500
     prefix: str = ""
     standbys: int = 0
+    guarantee: str = "exactly_once_v2"
     expected: collections.Counter[str] = field(default_factory=collections.Counter)
     workers: list[subprocess.Popen[str]] = field(default_factory=list)
 
@@ -101,7 +102,7 @@ class WordCount:
 
     def start(self, name: str) -> subprocess.Popen[str]:
         args = [self.broker, str(self.state / name), self.store, str(self.session_ms), self.prefix]
-        args.append(str(self.standbys))
+        args += [str(self.standbys), self.guarantee]
         proc = subprocess.Popen(
             [sys.executable, str(APP), *args],
             stdout=subprocess.PIPE,
@@ -128,6 +129,12 @@ class WordCount:
 
     def done(self, client: strom.Client) -> bool:
         return {k: v[-1] for k, v in self.updates(client).items()} == dict(self.expected)
+
+    def nothing_lost(self, client: strom.Client) -> bool:
+        """Every word's last count is at least its count in the input (at_least_once may count
+        a record twice after a failure, never miss one)."""
+        last = {k: v[-1] for k, v in self.updates(client).items()}
+        return all(last.get(w, 0) >= n for w, n in self.expected.items())
 
     def wait_done(
         self, client: strom.Client, procs: Sequence[subprocess.Popen[str]], timeout: float = 60
@@ -263,3 +270,34 @@ def worker_added_under_load(app: WordCount, n_lines: int = 6000) -> None:
         app.assert_exactly_once(client)
     # b ran tasks (it also takes a's partitions over when a stops first, at the end)
     assert app.task_dirs("b")
+
+
+def broker_restarted(app: WordCount, stop: Callable[[], None], start: Callable[[], None]) -> None:
+    """The broker goes away for a few seconds mid-stream (``stop``) and comes back with its data
+    (``start``): the worker recovers by itself (it is never restarted). Under exactly_once_v2
+    the counts are exact and each update appears once; under at_least_once nothing is lost."""
+    with strom.Client(app.broker) as client:
+        app.create_topics(client)
+        app.produce(client, lines(2000, 5))
+    worker = app.start("a")
+    try:
+        with strom.Client(app.broker) as client:
+            wait_for(lambda: app.n_updates(client) > 20, procs=[worker], what="updates")
+        stop()
+        time.sleep(5)
+        assert worker.poll() is None, worker.stderr.read()
+        start()
+        with strom.Client(app.broker) as client:
+            app.produce(client, lines(2000, 6), key="x", ts=10_000)
+            if app.guarantee == "exactly_once_v2":
+                app.wait_done(client, [worker], timeout=120)
+            else:
+                wait_for(lambda: app.nothing_lost(client), 120, [worker], "every word counted")
+            assert worker.poll() is None
+            app.stop_all()
+            if app.guarantee == "exactly_once_v2":
+                app.assert_exactly_once(client)
+            else:
+                assert app.nothing_lost(client)
+    finally:
+        app.stop_all()

@@ -1,6 +1,6 @@
 """A word-count worker for the crash tests (local:// and Kafka).
 
-``python crash_app.py BROKER STATE_DIR [STORE [SESSION_MS [PREFIX [STANDBYS]]]]``
+``python crash_app.py BROKER STATE_DIR [STORE [SESSION_MS [PREFIX [STANDBYS [GUARANTEE]]]]]``
 
 PREFIX (default none) is put before the application id and the topic names (``lines``,
 ``counts-out``), so tests sharing one Kafka broker do not meet.
@@ -37,11 +37,12 @@ def main() -> None:
     session_ms = int(sys.argv[4]) if len(sys.argv) > 4 else 1500
     prefix = sys.argv[5] if len(sys.argv) > 5 else ""
     standbys = int(sys.argv[6]) if len(sys.argv) > 6 else 0
+    guarantee = sys.argv[7] if len(sys.argv) > 7 else "exactly_once_v2"
     app = strom.App(
         f"{prefix}crash",
         broker=broker,
         state_dir=state_dir,
-        processing_guarantee="exactly_once_v2",
+        processing_guarantee=guarantee,
         commit_interval_ms=30,
         session_timeout_ms=session_ms,
         heartbeat_interval_ms=100,
