@@ -396,6 +396,13 @@ def test_sent_records_are_visible_after_flush_and_a_failed_delivery_raises_there
     last = next(r for r in got if r.value == b"last")
     assert (last.partition, last.timestamp, last.headers) == (1, 6, (("h", b"1"),))
     backend.flush()  # nothing outstanding: returns at once
+    # the fetcher has seen the end of partition 1; records sent there since are read at once
+    # (the send learns no offsets: the fetch asks the broker where the end is now)
+    end = max(r.offset for r in got if r.partition == 1) + 1
+    assert backend.fetch(t, 1, end) == []
+    backend.send([ProducerRecord(t, None, b"more%d" % i, 7, (), 1) for i in range(10)])
+    backend.flush()
+    assert [r.value for r in backend.fetch(t, 1, end)] == [b"more%d" % i for i in range(10)]
     backend.send([ProducerRecord(small, None, b"x" * 5000, 1, (), 0)])  # the broker refuses it
     with pytest.raises(BackendError, match=f"{small}\\[0\\]"):
         backend.flush()

@@ -43,7 +43,15 @@ from strom.backends.kafka.config import KafkaSettings, kafka_logger, parse_kafka
 from strom.backends.kafka.errors import PendingTransactionError, make_client
 from strom.backends.kafka.fetcher import Fetcher
 from strom.backends.kafka.membership import GroupLog
-from strom.backends.kafka.producer import VISIBLE_ENDS, Outstanding, note_ends, plan, send
+from strom.backends.kafka.producer import (
+    VISIBLE_ENDS,
+    Failures,
+    Outstanding,
+    note_ends,
+    plan,
+    send,
+    visible_end,
+)
 from strom.backends.kafka.transaction import Transactions
 from strom.core.errors import BackendError
 from strom.core.partitioner import DefaultPartitioner
@@ -69,6 +77,8 @@ class KafkaBackend(Backend):
         self.cluster = Cluster(self.settings)
         self._lock = threading.Lock()
         self._producer: Producer | None = None
+        self._sender: Producer | None = None  # send()'s: reports failed deliveries only
+        self._send_failures = Failures()
         self._local = threading.local()
         self._fetchers: list[Fetcher] = []
         self._deleted: set[str] = set()
@@ -97,6 +107,18 @@ class KafkaBackend(Backend):
                     self._producer = make_client(Producer, conf)
                 producer = self._producer
         return producer
+
+    def _get_sender(self) -> Producer:
+        sender = self._sender
+        if sender is None:
+            with self._lock:
+                if self._sender is None:
+                    conf = self.settings.client("producer", logger=kafka_logger())
+                    conf["delivery.report.only.error"] = True  # no Python call per record
+                    conf["on_delivery"] = self._send_failures
+                    self._sender = make_client(Producer, conf)
+                sender = self._sender
+        return sender
 
     def _fetcher(self) -> Fetcher:
         local = self._local
@@ -154,13 +176,13 @@ class KafkaBackend(Backend):
         self._check_open()
         batch = plan(records, self.cluster, self._partitioner)
         if batch:
-            self._outstanding().send(self._get_producer(), batch)
+            self._outstanding().send(self._get_sender(), batch)
 
     def flush(self) -> None:
         self._check_open()
         outstanding: Outstanding | None = getattr(self._local, "outstanding", None)
         if outstanding is not None and outstanding.sent:
-            outstanding.flush(self._get_producer(), self.settings.bootstrap)
+            outstanding.flush(self._get_sender(), self._send_failures, self.settings.bootstrap)
 
     def _outstanding(self) -> Outstanding:
         outstanding: Outstanding | None = getattr(self._local, "outstanding", None)
@@ -186,7 +208,7 @@ class KafkaBackend(Backend):
         wrote past that end, waits (up to ``strom.fetch.wait.ms``) for the broker to show it."""
         self._check_open()
         begin, end = self.cluster.offsets(topic, partition)
-        known = VISIBLE_ENDS.get(self.settings.bootstrap, topic, partition)
+        known = visible_end(self.cluster, topic, partition)
         if end < known:  # commit markers on their way (or an open transaction ahead of them)
             deadline = time.monotonic() + self.settings.int_option("strom.fetch.wait.ms") / 1000
             while end < known and time.monotonic() < deadline:
@@ -262,11 +284,13 @@ class KafkaBackend(Backend):
         self._closed = True
         with self._lock:
             fetchers, self._fetchers = self._fetchers, []
-            producer, self._producer = self._producer, None
-        if producer is not None:
-            remaining = producer.flush(30)
-            if remaining:
-                log.warning("%s records were not delivered before close", remaining)
+            producers = [self._producer, self._sender]
+            self._producer = self._sender = None
+        for producer in producers:
+            if producer is not None:
+                remaining = producer.flush(30)
+                if remaining:
+                    log.warning("%s records were not delivered before close", remaining)
         self._transactions.close()
         self._groups.close()
         for fetcher in fetchers:

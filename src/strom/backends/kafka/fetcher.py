@@ -43,7 +43,7 @@ from confluent_kafka import Consumer, KafkaError, TopicPartition
 from strom.backends.kafka.admin import Cluster
 from strom.backends.kafka.config import KafkaSettings, kafka_logger
 from strom.backends.kafka.errors import UNKNOWN_TOPIC_CODES, make_client, to_strom_error
-from strom.backends.kafka.producer import VISIBLE_ENDS
+from strom.backends.kafka.producer import VISIBLE_ENDS, visible_end
 from strom.core.errors import RetriableError
 from strom.core.records import ConsumerRecord
 from strom.core.types import EMPTY_HEADERS
@@ -146,7 +146,7 @@ class Fetcher:
             return False
         if not buf and self.eof.get(tp) != self.expected[tp]:
             return True  # no end-of-partition at our position yet: records may be on the way
-        return VISIBLE_ENDS.get(self.cluster_id, *tp) > self.expected[tp]
+        return visible_end(self.cluster, *tp) > self.expected[tp]
 
     def _recover(self, tp: TP, offset: int) -> bool:
         """After a fetch found nothing: raise what the broker reported; True if the partition

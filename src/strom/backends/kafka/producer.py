@@ -8,12 +8,16 @@ Every successful produce also notes the end it reached in :data:`VISIBLE_ENDS`, 
 fetch in this process wait for records it knows exist ("visible once produce returns").
 :class:`Outstanding` is the same in two steps (``Backend.send`` hands records over, the next
 ``Backend.flush`` waits for them): the at_least_once loop overlaps that wait with processing.
+Its records go through a producer that reports failed deliveries only (no Python call per
+record); a flush notes their partitions' ends as unknown, and a fetch or ``offsets()`` that
+needs one asks the broker (:func:`visible_end`).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 from confluent_kafka import KafkaError, Producer
@@ -26,19 +30,35 @@ from strom.core.errors import BackendError
 from strom.core.partitioner import DefaultPartitioner, positive_hash
 from strom.core.types import normalize_headers
 
-__all__ = ["VISIBLE_ENDS", "Outstanding", "Planned", "note_ends", "plan", "send"]
+__all__ = [
+    "UNKNOWN_END",
+    "VISIBLE_ENDS",
+    "Failures",
+    "Outstanding",
+    "Planned",
+    "note_ends",
+    "plan",
+    "send",
+    "visible_end",
+]
 
 #: A validated record: (topic, partition, key, value, timestamp, headers as a list or None).
 Planned = tuple[str, int, bytes | None, bytes | None, int, list[tuple[str, bytes | None]] | None]
 
 
+#: The end of a partition that records were sent to without learning their offsets.
+UNKNOWN_END = 1 << 62
+
+
 class _Ends:
     """Per process: the highest end offset some produce here is known to have reached, per
-    ``(cluster, topic, partition)`` (a fetch that finds fewer records waits for them)."""
+    ``(cluster, topic, partition)`` (a fetch that finds fewer records waits for them), or
+    :data:`UNKNOWN_END` where :func:`visible_end` must ask the broker."""
 
     def __init__(self) -> None:
         self._ends: dict[tuple[str, str, int], int] = {}
         self._lock = threading.Lock()
+        self.unknown_epoch = 0  # counts note_unknown calls (see settle)
 
     def note(self, cluster: str, ends: dict[tuple[str, int], int]) -> None:
         with self._lock:
@@ -46,6 +66,20 @@ class _Ends:
                 key = (cluster, t, p)
                 if end > self._ends.get(key, -1):
                     self._ends[key] = end
+
+    def note_unknown(self, cluster: str, partitions: Iterable[tuple[str, int]]) -> None:
+        with self._lock:
+            self.unknown_epoch += 1
+            for t, p in partitions:
+                self._ends[cluster, t, p] = UNKNOWN_END
+
+    def settle(self, cluster: str, topic: str, partition: int, end: int, epoch: int) -> None:
+        """Replace an unknown end by what the broker said, unless records were sent without
+        offsets since ``epoch`` (then it stays unknown: the answer may predate them)."""
+        with self._lock:
+            key = (cluster, topic, partition)
+            if self._ends.get(key) == UNKNOWN_END and self.unknown_epoch == epoch:
+                self._ends[key] = end
 
     def get(self, cluster: str, topic: str, partition: int) -> int:
         return self._ends.get((cluster, topic, partition), -1)
@@ -61,6 +95,18 @@ class _Ends:
 
 
 VISIBLE_ENDS = _Ends()
+
+
+def visible_end(cluster: Cluster, topic: str, partition: int) -> int:
+    """The end some produce in this process reached (-1: none), asking the broker for the
+    last stable offset when the records were sent without learning their offsets."""
+    cluster_id = cluster.settings.bootstrap
+    end = VISIBLE_ENDS.get(cluster_id, topic, partition)
+    if end == UNKNOWN_END:
+        epoch = VISIBLE_ENDS.unknown_epoch
+        end = cluster.stable_ends([(topic, partition)])[topic, partition]
+        VISIBLE_ENDS.settle(cluster_id, topic, partition, end, epoch)
+    return end
 
 
 def note_ends(cluster: str, placed: Iterable[tuple[str, int, int]]) -> None:
@@ -130,40 +176,51 @@ class _Delivery:
                 lst.append(msg.offset())
 
 
-class Outstanding:
-    """Records sent without waiting for them (``Backend.send``): their delivery reports until
-    the next :meth:`flush`, which waits for the rest and raises the first failure."""
+_TOPIC_PARTITION = itemgetter(0, 1)
 
-    __slots__ = ("ends", "errors", "sent")
+
+class Failures:
+    """The delivery reports of a producer made with ``delivery.report.only.error``: only the
+    failed records call it (its ``on_delivery``)."""
+
+    def __init__(self) -> None:
+        self.errors: list[tuple[KafkaError, str, int]] = []
+
+    def __call__(self, err: KafkaError | None, msg: Any) -> None:
+        if err is not None:
+            self.errors.append((err, msg.topic(), msg.partition()))
+
+    def take(self) -> list[tuple[KafkaError, str, int]]:
+        errors, self.errors = self.errors, []
+        return errors
+
+
+class Outstanding:
+    """One thread's records sent without waiting (``Backend.send``) through a producer that
+    reports failures only (:class:`Failures`); the next :meth:`flush` waits for them, raises
+    the first failure, and notes their partitions' ends as unknown (see :func:`visible_end`)."""
+
+    __slots__ = ("partitions", "sent")
 
     def __init__(self) -> None:
         self.sent = 0
-        self.ends: dict[tuple[str, int], int] = {}
-        self.errors: list[tuple[KafkaError, str, int]] = []
-
-    def __call__(self, err: KafkaError | None, msg: Any) -> None:  # a delivery report
-        if err is not None:
-            self.errors.append((err, msg.topic(), msg.partition()))
-        else:
-            tp = (msg.topic(), msg.partition())
-            end = msg.offset() + 1
-            if end > self.ends.get(tp, -1):
-                self.ends[tp] = end
+        self.partitions: set[tuple[str, int]] = set()
 
     def send(self, producer: Producer, batch: list[Planned]) -> None:
-        _hand_over(producer, batch, self)
+        _hand_over(producer, batch, None)
         self.sent += len(batch)
-        producer.poll(0)  # serve the reports that are in (they pile up until a flush otherwise)
+        self.partitions.update(map(_TOPIC_PARTITION, batch))
+        producer.poll(0)  # serve the failure reports that are in
 
-    def flush(self, producer: Producer, cluster_id: str) -> None:
-        sent = self.sent
+    def flush(self, producer: Producer, failures: Failures, cluster_id: str) -> None:
+        sent, partitions = self.sent, self.partitions
+        self.sent, self.partitions = 0, set()
         try:
             _flush(producer, sent)
         finally:
-            errors, ends = self.errors, self.ends
-            self.sent, self.errors, self.ends = 0, [], {}
+            errors = failures.take()
+            VISIBLE_ENDS.note_unknown(cluster_id, partitions)
         _raise_first(errors)
-        VISIBLE_ENDS.note(cluster_id, ends)
 
 
 def _hand_over(producer: Producer, batch: list[Planned], report: Any) -> None:
