@@ -1,23 +1,19 @@
 """The runtime's acceptance scenarios on a real Apache Kafka broker, under exactly_once_v2:
 word count with two instances (separate processes) over three partitions, a worker killed
 with SIGKILL and restarted, one of two workers killed, a worker added under load, and the
-broker itself stopped and restarted while the application runs."""
+broker itself stopped and restarted while the application runs (under at_least_once too)."""
 
 from __future__ import annotations
-
-import time
 
 import kafka_broker
 import pytest
 
-import strom
 from crash_scenarios import (
     WordCount,
+    broker_restarted,
     kill_9_then_restart,
-    lines,
     one_of_two_killed,
     two_instances,
-    wait_for,
     worker_added_under_load,
 )
 
@@ -39,10 +35,12 @@ def test_one_of_two_instances_killed_the_other_takes_over(kafka_url, tmp_path, s
 
 
 KNOWN_RESTART_STALL = pytest.mark.xfail(
-    reason="open (issue 6 note): in about 1 run in 7, the restarted single-node broker keeps "
-    "the group's committed offsets 'unstable' (UNSTABLE_OFFSET_COMMIT) for minutes although "
-    "strom re-initializes its transactional id (the broker log shows each new epoch); the "
-    "worker waits for them rather than risk reprocessing under exactly-once",
+    reason="Kafka 4.4 broker bug (issue 6 note): in about 1 run in 7, a transaction that ends "
+    "during the broker's controlled shutdown gets CompleteCommit in __transaction_state but no "
+    "marker in __consumer_offsets (its partition is already leaderless), so the group's offsets "
+    "from it stay pending (UNSTABLE_OFFSET_COMMIT) for good: re-initializing the transactional "
+    "id finds no open transaction to abort. The test now stops its broker without a controlled "
+    "shutdown; the marker stays until that is confirmed over many runs",
     strict=False,
 )
 
@@ -51,33 +49,24 @@ def test_instance_added_under_load_is_exactly_once(kafka_url, tmp_path):
     worker_added_under_load(WordCount.unique(kafka_url, tmp_path, partitions=4, session_ms=3000))
 
 
-@KNOWN_RESTART_STALL
-def test_broker_stopped_and_restarted_while_the_app_runs(broker, tmp_path):
+@pytest.mark.parametrize(
+    "guarantee", [pytest.param("exactly_once_v2", marks=KNOWN_RESTART_STALL), "at_least_once"]
+)
+def test_broker_stopped_and_restarted_while_the_app_runs(broker, tmp_path, guarantee):
     """The broker goes away for a few seconds mid-stream and comes back on the same port with
-    its data: the worker recovers by itself (it is never restarted) and the counts are exact,
-    each update once."""
-    own = kafka_broker.KafkaBroker(log_dir=tmp_path / "kafka-data").start()
+    its data: the worker recovers by itself (it is never restarted); under exactly_once_v2 the
+    counts are exact and each update appears once, under at_least_once nothing is lost (the
+    outputs it had sent but not confirmed are confirmed or sent again)."""
+    # no controlled shutdown: on one node it takes every partition's leader away while the
+    # broker still serves requests, and Kafka 4.4 then skips the marker of a transaction that
+    # ends in that window on a leaderless partition yet records the transaction complete;
+    # offsets it sent stay pending in __consumer_offsets for good (see KNOWN_RESTART_STALL)
+    own = kafka_broker.KafkaBroker(
+        log_dir=tmp_path / "kafka-data", extra_config={"controlled.shutdown.enable": "false"}
+    ).start()
     try:
         own.warm_up()
-        app = WordCount(own.url, tmp_path, partitions=2, session_ms=3000)
-        with strom.Client(own.url) as client:
-            app.create_topics(client)
-            app.produce(client, lines(2000, 5))
-        worker = app.start("a")
-        try:
-            with strom.Client(own.url) as client:
-                wait_for(lambda: app.n_updates(client) > 20, procs=[worker], what="updates")
-            own.stop()
-            time.sleep(5)
-            assert worker.poll() is None, worker.stderr.read()
-            own.start()
-            with strom.Client(own.url) as client:
-                app.produce(client, lines(2000, 6), key="x", ts=10_000)
-                app.wait_done(client, [worker], timeout=120)
-                assert worker.poll() is None
-                app.stop_all()
-                app.assert_exactly_once(client)
-        finally:
-            app.stop_all()
+        app = WordCount(own.url, tmp_path, partitions=2, session_ms=3000, guarantee=guarantee)
+        broker_restarted(app, own.stop, own.start)
     finally:
         own.stop()

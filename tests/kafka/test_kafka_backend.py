@@ -409,3 +409,35 @@ def test_sent_records_are_visible_after_flush_and_a_failed_delivery_raises_there
     backend.send([ProducerRecord(small, None, b"ok", 1, (), 0)])
     backend.flush()  # the failure was reported once
     assert [r.value for r in backend.fetch(small, 0, 0)] == [b"ok"]
+
+
+def test_offsets_that_stay_pending_raise_and_are_explained_once(
+    open_kafka: Open, topic, broker, caplog, monkeypatch
+) -> None:
+    """A group's offsets sent in a transaction that stays open are not read (they could still
+    commit): ``committed`` raises PendingTransactionError (a RetriableError: the worker waits),
+    and after STUCK_PENDING_S the backend says once what that usually means."""
+    from confluent_kafka import Consumer
+    from confluent_kafka import TopicPartition as KTP
+
+    from strom.backends.kafka import backend as kafka_backend
+    from strom.backends.kafka.errors import PendingTransactionError
+
+    monkeypatch.setattr(kafka_backend, "STUCK_PENDING_S", 0.0)
+    backend = open_kafka()
+    t, group = topic("pending"), f"g-{uuid.uuid4().hex[:8]}"
+    backend.create_topic(t)
+    raw = raw_transactional_producer(broker.bootstrap)
+    meta = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group})
+    raw.begin_transaction()
+    raw.send_offsets_to_transaction([KTP(t, 0, 5)], meta.consumer_group_metadata(), 30)
+    try:
+        with caplog.at_level("WARNING", logger="strom.kafka"):
+            for _ in range(2):
+                with pytest.raises(PendingTransactionError):
+                    backend.committed(group, [(t, 0)])
+        assert caplog.text.count(f"group {group!r}: its committed offsets have been pending") == 1
+    finally:
+        raw.abort_transaction(30)
+        meta.close()
+    assert backend.committed(group, [(t, 0)]) == {}  # aborted: nothing was committed

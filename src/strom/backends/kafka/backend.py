@@ -60,6 +60,8 @@ from strom.core.records import ConsumerRecord
 __all__ = ["KafkaBackend"]
 
 log = logging.getLogger("strom.kafka")
+#: How long a group's offsets stay pending before the backend warns (see _warn_if_stuck).
+STUCK_PENDING_S = 60.0
 
 
 class KafkaBackend(Backend):
@@ -79,6 +81,8 @@ class KafkaBackend(Backend):
         self._producer: Producer | None = None
         self._sender: Producer | None = None  # send()'s: reports failed deliveries only
         self._send_failures = Failures()
+        self._pending_since: dict[str, float] = {}  # group -> when its offsets became pending
+        self._warned_stuck: set[str] = set()
         self._local = threading.local()
         self._fetchers: list[Fetcher] = []
         self._deleted: set[str] = set()
@@ -224,13 +228,37 @@ class KafkaBackend(Backend):
     ) -> dict[TopicPartition, int]:
         self._check_open()
         try:
-            return self.cluster.committed(group, [(t, p) for t, p in partitions])
-        except PendingTransactionError:
+            offsets = self.cluster.committed(group, [(t, p) for t, p in partitions])
+        except PendingTransactionError as e:
             # most likely this backend's own transaction, left open when the broker went
             # away: initializing its transactional.id again aborts it (Kafka Streams does the
             # same when a task starts); the caller retries
+            self._pending_since.setdefault(group, time.monotonic())
+            self._warn_if_stuck(group, e)
             self._transactions.reinitialize()
             raise
+        self._pending_since.pop(group, None)
+        return offsets
+
+    def _warn_if_stuck(self, group: str, error: PendingTransactionError) -> None:
+        """Say once, after a minute, what offsets that never become stable usually mean."""
+        since = self._pending_since[group]
+        if time.monotonic() - since < STUCK_PENDING_S or group in self._warned_stuck:
+            return
+        self._warned_stuck.add(group)
+        log.warning(
+            "group %r: its committed offsets have been pending (%s) for %.0f s although this "
+            "member's transactional id was initialized again (which aborts an open transaction "
+            "of its own). A transaction of another producer may still be open (it ends within "
+            "its transaction.timeout.ms), or the broker recorded a transaction complete without "
+            "writing its marker to __consumer_offsets (seen with a single-node Kafka 4.4 broker "
+            "stopped with a controlled shutdown while a transaction ended); then the offsets "
+            "stay pending until an operator resolves them. The worker keeps waiting: reading "
+            "them now could process records twice.",
+            group,
+            error,
+            time.monotonic() - since,
+        )
 
     def commit_offsets(self, group: str, offsets: Mapping[TopicPartition, int]) -> None:
         self._check_open()
