@@ -164,6 +164,31 @@ def test_fetch_from_the_middle_and_max_records(backend: Backend, topic: Topic) -
     assert backend.fetch(t, 0, 0, max_records=0) == []
 
 
+def test_sent_records_are_fetched_after_flush_and_bad_ones_raise_at_send(
+    backend: Backend, topic: Topic
+) -> None:
+    """``send`` + ``flush`` (the at_least_once loop's produce in two steps): a bad record
+    raises at send and sends nothing; after flush every record is there, in order, with its
+    fields, and ``offsets()`` counts it."""
+    t = topic()
+    backend.create_topic(t, partitions=2)
+    with pytest.raises(TypeError, match="value"):
+        backend.send([rec(t, b"k", b"v", partition=0), rec(t, b"k", 5, partition=0)])  # type: ignore[arg-type]
+    with pytest.raises(UnknownTopicError):
+        backend.send([rec(topic("missing"), b"k", b"v")])
+    backend.send([rec(t, b"k%d" % i, b"v%d" % i, ts=1000 + i, partition=1) for i in range(30)])
+    backend.send([rec(t, None, b"h", ts=99, partition=1, headers=(("a", b"1"),))])
+    backend.flush()
+    got = fetch_all(backend, t, 1)
+    assert [(r.key, r.value, r.timestamp) for r in got[:30]] == [
+        (b"k%d" % i, b"v%d" % i, 1000 + i) for i in range(30)
+    ]
+    assert (got[30].value, got[30].headers) == (b"h", (("a", b"1"),))
+    assert len(got) == 31 and backend.offsets(t, 1)[1] == got[-1].offset + 1
+    assert fetch_all(backend, t, 0) == []  # the refused batch sent nothing
+    backend.flush()  # nothing outstanding
+
+
 def test_unknown_topics_raise_and_are_never_created(backend: Backend, topic: Topic) -> None:
     t = topic("missing")
     with pytest.raises(UnknownTopicError, match=t):
