@@ -288,7 +288,14 @@ class KafkaBroker:
         t0 = time.monotonic()
         libs = fetch(self.version, quiet=self.quiet)
         self.timings["fetch"] = time.monotonic() - t0
-        self.workdir = Path(tempfile.mkdtemp(prefix="strom-kafka-"))
+        # with a log_dir of its own (a broker restarted on its data), the config and log of each
+        # start go beside it, so they go where it goes (a test's tmp_path, which pytest prunes)
+        beside = self.log_dir.parent if self.log_dir is not None else None
+        self.workdir = Path(
+            tempfile.mkdtemp(
+                prefix="strom-kafka-", dir=beside if beside and beside.is_dir() else None
+            )
+        )
         self._own_workdir = True
         data = self.log_dir or self.workdir / "data"
         self.port = self.port or free_port(self.host)
