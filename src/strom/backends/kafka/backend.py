@@ -26,6 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from confluent_kafka import Producer
 
@@ -103,26 +104,25 @@ class KafkaBackend(Backend):
             raise BackendError(f"backend {redact(self.url)} is closed")
 
     def _get_producer(self) -> Producer:
-        producer = self._producer
-        if producer is None:
-            with self._lock:
-                if self._producer is None:
-                    conf = self.settings.client("producer", logger=kafka_logger())
-                    self._producer = make_client(Producer, conf)
-                producer = self._producer
-        return producer
+        return self._lazy_producer("_producer")
 
     def _get_sender(self) -> Producer:
-        sender = self._sender
-        if sender is None:
+        """send()'s producer: it reports failed deliveries only (no Python call per record)."""
+        return self._lazy_producer(
+            "_sender", **{"delivery.report.only.error": True, "on_delivery": self._send_failures}
+        )
+
+    def _lazy_producer(self, attr: str, **overrides: Any) -> Producer:
+        """The producer kept in ``attr``, made on first use (once, whatever the threads)."""
+        producer: Producer | None = getattr(self, attr)
+        if producer is None:
             with self._lock:
-                if self._sender is None:
-                    conf = self.settings.client("producer", logger=kafka_logger())
-                    conf["delivery.report.only.error"] = True  # no Python call per record
-                    conf["on_delivery"] = self._send_failures
-                    self._sender = make_client(Producer, conf)
-                sender = self._sender
-        return sender
+                producer = getattr(self, attr)
+                if producer is None:
+                    conf = self.settings.client("producer", logger=kafka_logger(), **overrides)
+                    producer = make_client(Producer, conf)
+                    setattr(self, attr, producer)
+        return producer
 
     def _fetcher(self) -> Fetcher:
         local = self._local
